@@ -1,0 +1,316 @@
+"""The lab's images: what they are, how they are built, and the base image.
+
+Every image is built FROM a parent (the base image for `node`, `node` for
+the role images) and labelled with a hash of everything that goes into it:
+its build context, its build arguments and its parent's image ID. An image
+whose label matches is up to date and is not built again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from k8sm.errors import ImageMissing, K8smError
+from k8sm.labels import IMAGE, IMAGE_HASH, LAB
+from k8sm.resources import dockerfiles_dir, scripts_dir
+from k8sm.target import Target, engine_error, is_engine_exception
+from k8sm.topology import Lab
+
+#: Scripts copied into every role image (see scripts/).
+SCRIPTS = ("k8sm-daemon", "etcd-cluster.sh", "mesos.sh", "k8sm.sh", "seed-cli.sh")
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One image: its Dockerfile directory, its parent, what it is for."""
+
+    name: str
+    parent: str | None  # None: built FROM the base image
+    with_scripts: bool
+    summary: str
+
+    @property
+    def directory(self) -> Path:
+        return dockerfiles_dir() / self.name
+
+
+IMAGES: dict[str, ImageSpec] = {
+    spec.name: spec
+    for spec in (
+        ImageSpec("node", None, False, "shared layer: base image + common tools"),
+        ImageSpec("etcd", "node", True, "etcd cluster member"),
+        ImageSpec("mesos-master", "node", True, "ZooKeeper + Mesos master"),
+        ImageSpec("framework", "node", True, "kubernetes-mesos framework (km) + kubectl"),
+        ImageSpec("minion", "node", True, "Mesos agent + Docker engine"),
+        ImageSpec("client", "node", True, "kubectl client"),
+    )
+}
+
+
+def plan(names: Iterable[str]) -> list[ImageSpec]:
+    """The images to consider for `names`, parents first, each once."""
+    ordered: list[ImageSpec] = []
+    for name in names:
+        if name not in IMAGES:
+            raise K8smError(f"unknown image {name!r}", f"images are: {', '.join(IMAGES)}")
+        chain = []
+        spec: ImageSpec | None = IMAGES[name]
+        while spec is not None:
+            chain.append(spec)
+            spec = IMAGES[spec.parent] if spec.parent else None
+        for spec in reversed(chain):
+            if spec not in ordered:
+                ordered.append(spec)
+    return ordered
+
+
+def images_for(lab: Lab) -> list[str]:
+    """The role images the lab's enabled nodes run, in IMAGES order."""
+    wanted = {n.image_name for n in lab.nodes}
+    return [name for name in IMAGES if name in wanted]
+
+
+def context_files(spec: ImageSpec) -> dict[str, tuple[bytes, int]]:
+    """The build context: the image's directory, plus scripts/ for role images."""
+    files: dict[str, tuple[bytes, int]] = {}
+    if not (spec.directory / "Dockerfile").is_file():
+        raise K8smError(f"missing {spec.directory / 'Dockerfile'}", "restore dockerfiles/ from the checkout")
+    for path in sorted(spec.directory.rglob("*")):
+        if path.is_file():
+            files[path.relative_to(spec.directory).as_posix()] = (path.read_bytes(), _mode(path))
+    if spec.with_scripts:
+        for name in SCRIPTS:
+            path = scripts_dir() / name
+            files[f"scripts/{name}"] = (path.read_bytes(), _mode(path))
+    return files
+
+
+def _mode(path: Path) -> int:
+    return 0o755 if path.stat().st_mode & 0o111 else 0o644
+
+
+def context_hash(files: dict[str, tuple[bytes, int]], buildargs: dict[str, str], parent_id: str) -> str:
+    """A digest of everything that decides the image's content."""
+    h = hashlib.sha256()
+    for name in sorted(files):
+        data, mode = files[name]
+        h.update(f"{name}\0{mode:o}\0{len(data)}\0".encode())
+        h.update(data)
+    for key in sorted(buildargs):
+        h.update(f"arg\0{key}={buildargs[key]}\0".encode())
+    h.update(f"parent\0{parent_id}".encode())
+    return h.hexdigest()[:32]
+
+
+def context_tar(files: dict[str, tuple[bytes, int]]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name in sorted(files):
+            data, mode = files[name]
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), mode, 0
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    name: str
+    ref: str
+    action: str  # "built" or "up to date"
+    seconds: float = 0.0
+
+
+Say = Callable[[str], None]
+
+
+class Builder:
+    """Builds the lab's images on a target, skipping those that are up to date."""
+
+    def __init__(self, target: Target, lab: Lab, say: Say, *, no_cache: bool = False, verbose: bool = False,
+                 pull: bool = False) -> None:
+        self.target = target
+        self.lab = lab
+        self.say = say
+        self.no_cache = no_cache
+        self.verbose = verbose
+        self.pull = pull
+
+    def build(self, names: Sequence[str]) -> list[BuildResult]:
+        specs = plan(names)
+        base_id = self.base_image_id()
+        ids: dict[str | None, str] = {None: base_id}
+        results = []
+        for spec in specs:
+            result, image_id = self.build_one(spec, ids[spec.parent])
+            ids[spec.name] = image_id
+            results.append(result)
+        return results
+
+    def base_image_id(self) -> str:
+        """The base image's ID, pulling a registry image if asked to; else a clear error."""
+        ref = self.lab.images.base
+        image_id = inspect_image_id(self.target, ref)
+        if image_id:
+            return image_id
+        locally_made = ref.startswith(self.lab.images.prefix)
+        if self.pull and not locally_made:
+            self.say(f"pulling base image {ref} ...")
+            try:
+                self.target.docker.pull(ref)
+            except Exception as exc:
+                if not is_engine_exception(exc):
+                    raise
+                raise ImageMissing(f"base image {ref} is missing and cannot be pulled ({engine_error(exc).message})",
+                                   "run `invoke build.base` to make it from Debian packages") from None
+            image_id = inspect_image_id(self.target, ref)
+            if image_id:
+                return image_id
+        how = ("run `invoke build.base` to make it from Debian packages (debootstrap)" if locally_made else
+               "run `invoke build --pull` to pull it, or `invoke build.base` to make it from Debian packages")
+        raise ImageMissing(f"base image {ref} is missing on {self.target.label}", how)
+
+    def build_one(self, spec: ImageSpec, parent_id: str) -> tuple[BuildResult, str]:
+        ref = self.lab.images.ref(spec.name)
+        files = context_files(spec)
+        arg = "BASE_IMAGE" if spec.parent is None else "NODE_IMAGE"
+        buildargs = {arg: parent_id}
+        digest = context_hash(files, buildargs, parent_id)
+        existing = inspect_image(self.target, ref)
+        if existing and not self.no_cache and (existing.get("Config") or {}).get("Labels", {}).get(IMAGE_HASH) == digest:
+            self.say(f"[{spec.name}] {ref} is up to date")
+            return BuildResult(spec.name, ref, "up to date"), existing["Id"]
+        self.say(f"[{spec.name}] building {ref} ...")
+        started = time.monotonic()
+        labels = {IMAGE: spec.name, IMAGE_HASH: digest, LAB: self.lab.name}
+        image_id = self._stream_build(spec.name, ref, context_tar(files), buildargs, labels)
+        seconds = time.monotonic() - started
+        self.say(f"[{spec.name}] built {ref} in {seconds:.0f}s")
+        return BuildResult(spec.name, ref, "built", seconds), image_id
+
+    def _stream_build(self, name: str, ref: str, tar: bytes, buildargs: dict[str, str], labels: dict[str, str]) -> str:
+        api = self.target.docker
+        tail: list[str] = []
+        step = ""
+        image_id = ""
+        try:
+            for chunk in api.build(fileobj=io.BytesIO(tar), custom_context=True, tag=ref, buildargs=buildargs,
+                                   labels=labels, nocache=self.no_cache, rm=True, forcerm=True, decode=True,
+                                   pull=False):
+                if "error" in chunk:
+                    detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
+                    raise BuildFailed(name, ref, step, detail.strip(), tail)
+                aux = chunk.get("aux")
+                if isinstance(aux, dict) and aux.get("ID"):
+                    image_id = aux["ID"]
+                text = chunk.get("stream", "")
+                for line in text.splitlines():
+                    line = line.rstrip()
+                    if not line:
+                        continue
+                    tail = (tail + [line])[-20:]
+                    if line.startswith("Step "):
+                        step = line
+                        self.say(f"[{name}] {_shorten(line)}")
+                    elif self.verbose:
+                        self.say(f"[{name}]   {line}")
+        except BuildFailed:
+            raise
+        except Exception as exc:
+            if not is_engine_exception(exc):
+                raise
+            raise engine_error(exc) from None
+        return image_id or inspect_image_id(self.target, ref) or ""
+
+
+class BuildFailed(K8smError):
+    """A docker build failed: names the image, the step and the engine's message."""
+
+    def __init__(self, name: str, ref: str, step: str, detail: str, tail: Sequence[str]) -> None:
+        where = f" at {_shorten(step)}" if step else ""
+        output = "\n".join(f"    {line}" for line in tail[-10:])
+        message = f"building {ref} failed{where}: {detail}"
+        if output:
+            message += f"\n  last output:\n{output}"
+        super().__init__(message, f"fix the cause, then `invoke build --image {name}` again (add --verbose for all output)")
+
+
+def _shorten(line: str, width: int = 100) -> str:
+    return line if len(line) <= width else line[: width - 3] + "..."
+
+
+def inspect_image(target: Target, ref: str) -> dict[str, Any] | None:
+    """The engine's inspect data for ref, or None if it is not there."""
+    import docker.errors
+
+    try:
+        return target.docker.inspect_image(ref)
+    except docker.errors.ImageNotFound:
+        return None
+    except docker.errors.NotFound:
+        return None
+    except Exception as exc:
+        if not is_engine_exception(exc):
+            raise
+        raise engine_error(exc) from None
+
+
+def inspect_image_id(target: Target, ref: str) -> str | None:
+    data = inspect_image(target, ref)
+    return data["Id"] if data else None
+
+
+def missing_images(target: Target, lab: Lab) -> list[str]:
+    """References of the lab's role images that are not on the engine."""
+    refs = [lab.images.ref(name) for name in images_for(lab)]
+    return [ref for ref in refs if inspect_image(target, ref) is None]
+
+
+# ------------------------------------------------------------------ base image
+
+
+def build_base(target: Target, lab: Lab, say: Say, *, force: bool = False, mirror: str | None = None,
+               suite: str | None = None) -> str:
+    """Make the base image from Debian packages (debootstrap | docker import); returns its ref."""
+    ref = lab.images.base
+    if inspect_image_id(target, ref) and not force:
+        say(f"base image {ref} already exists on {target.label} (use --force to make it again)")
+        return ref
+    mirror = mirror or lab.images.debian_mirror
+    suite = suite or lab.images.debian_suite
+    for command, package in (("debootstrap", "debootstrap"), ("docker", "docker.io (the docker CLI)"),
+                             ("tar", "tar")):
+        if not target.has_command(command):
+            raise K8smError(f"{command} is not installed on {target.label}", f"install {package} there first")
+    if not target.is_root():
+        raise K8smError(f"build.base needs root on {target.label} (debootstrap creates device files)",
+                        "run it as root (e.g. with sudo)")
+    workdir = target.sh(["mktemp", "-d", "/tmp/k8sm-base.XXXXXX"], hide=True).stdout.strip()
+    rootfs = f"{workdir}/rootfs"
+    try:
+        say(f"debootstrap --variant=minbase {suite} from {mirror} (about 30 s) ...")
+        result = target.sh(["debootstrap", "--variant=minbase", suite, rootfs, mirror], warn=True, hide="stdout")
+        if not result.ok:
+            raise K8smError(f"debootstrap of {suite} from {mirror} failed (exit {result.exited})",
+                            "check the mirror URL (images.debian_mirror) and the network; its output is above")
+        say(f"importing {rootfs} as {ref} ...")
+        changes = ["LABEL io.k8sm.image=base", f"LABEL io.k8sm.debian-suite={suite}",
+                   "ENV LANG=C.UTF-8", 'CMD ["bash"]']
+        import_argv = ["docker", "import"]
+        for change in changes:
+            import_argv += ["--change", change]
+        import_argv += ["-", ref]
+        result = target.pipeline(["tar", "-C", rootfs, "-c", "."], import_argv, hide=True, warn=True)
+        if not result.ok:
+            raise K8smError(f"docker import of the base image failed: {(result.stderr or result.stdout).strip()}")
+    finally:
+        target.sh(["rm", "-rf", "--one-file-system", workdir], hide=True, warn=True)
+    say(f"base image {ref} is ready")
+    return ref
