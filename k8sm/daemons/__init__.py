@@ -1,0 +1,15 @@
+"""The lab's daemons, one module per family; this registry says which run where."""
+
+from __future__ import annotations
+
+from k8sm.daemons.base import Daemon
+from k8sm.daemons.etcd import ETCD
+from k8sm.daemons.zookeeper import ZOOKEEPER
+
+#: Every daemon, in start order.
+ALL: tuple[Daemon, ...] = (ETCD, ZOOKEEPER)
+
+
+def for_role(role: str) -> tuple[Daemon, ...]:
+    """The daemons a node of this role runs."""
+    return tuple(d for d in ALL if d.role == role)

@@ -1,0 +1,73 @@
+"""What a lab daemon is: its command line, its files, its health probe."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from k8sm.node import File, NodeHandle
+from k8sm.topology import Lab, Node
+
+#: Where k8sm-daemon (scripts/) reads a daemon's command line from.
+ARGV_DIR = "/etc/k8sm/daemons"
+#: Data of all daemons lives under this directory, on the node's volume.
+DATA_ROOT = "/var/lib/k8sm"
+LOG_DIR = "/var/log/k8sm"
+
+
+@dataclass(frozen=True)
+class Health:
+    """Result of a health probe inside the container."""
+
+    healthy: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Daemon:
+    """A daemon of the lab, run on every enabled node of one role."""
+
+    name: str    # k8sm-daemon's name for it: pid file, log file, argv file
+    title: str   # for people: "etcd", "ZooKeeper"
+    role: str    # which nodes run it
+    task: str    # the invoke task that controls it
+    argv: Callable[[Lab, Node], list[str]]
+    probe: Callable[[NodeHandle, Lab], Health]
+    files: Callable[[Lab, Node], Mapping[str, File]] = field(default=lambda lab, node: {})
+    quorum: bool = False  # healthy only while a majority of its nodes run
+
+    def node_files(self, lab: Lab, node: Node) -> dict[str, File]:
+        """The argv file and config files this daemon needs on node."""
+        files = {f"{ARGV_DIR}/{self.name}.argv": argv_file(self.argv(lab, node))}
+        files.update(self.files(lab, node))
+        return files
+
+    def majority(self, lab: Lab) -> int:
+        return len(lab.role(self.role)) // 2 + 1
+
+
+def argv_file(argv: list[str]) -> File:
+    """An argv as k8sm-daemon reads it: one argument per line."""
+    for arg in argv:
+        if "\n" in arg or "\0" in arg or arg == "":
+            raise ValueError(f"argument {arg!r} cannot be written to an argv file")
+    return File("\n".join(argv) + "\n")
+
+
+@dataclass(frozen=True)
+class DaemonState:
+    """A daemon on one node: is its process running, and is it healthy."""
+
+    node: str
+    daemon: str
+    running: bool
+    pid: int | None = None
+    healthy: bool | None = None
+    detail: str = ""
+
+    @property
+    def summary(self) -> str:
+        if not self.running:
+            return "stopped" if not self.detail else self.detail
+        state = "healthy" if self.healthy else "unhealthy"
+        return f"{state} ({self.detail})" if self.detail else state

@@ -1,0 +1,114 @@
+"""etcd: a cluster member per etcd node, v2 API on, client ports 2379 and 4001."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from k8sm.daemons.base import DATA_ROOT, Daemon, Health
+from k8sm.errors import K8smError
+from k8sm.node import NodeHandle
+from k8sm.topology import Lab, Node
+
+DATA_DIR = f"{DATA_ROOT}/etcd"
+CLUSTER_STATES = ("new", "existing")
+_MEMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*=https?://[A-Za-z0-9.\[\]:-]+:\d+$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_.:/@+=,-]+$")
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The original's `manual` mode: values that replace the topology's for one start."""
+
+    name: str | None = None
+    initial_cluster: str | None = None
+    cluster_state: str | None = None
+    token: str | None = None
+
+    def validate(self) -> None:
+        problems = []
+        if self.name is not None and not _NAME.match(self.name):
+            problems.append(f"--name {self.name!r} is not a valid member name")
+        if self.initial_cluster is not None and not all(
+                _MEMBER.match(m) for m in self.initial_cluster.split(",")):
+            problems.append(f"--initial-cluster {self.initial_cluster!r} is not NAME=http://IP:PORT[,...]")
+        if self.cluster_state is not None and self.cluster_state not in CLUSTER_STATES:
+            problems.append(f"--cluster-state must be one of {', '.join(CLUSTER_STATES)}")
+        if self.token is not None and not _TOKEN.match(self.token):
+            problems.append(f"--token {self.token!r} may only hold letters, digits and _.:/@+=,-")
+        if problems:
+            raise K8smError("; ".join(problems))
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in (self.name, self.initial_cluster, self.cluster_state, self.token))
+
+
+def peer_url(lab: Lab, node: Node) -> str:
+    return f"http://{node.ip}:{lab.ports.etcd_peer}"
+
+
+def client_urls(lab: Lab, host: str) -> list[str]:
+    return [f"http://{host}:{port}" for port in (lab.ports.etcd_client, lab.ports.etcd_client_legacy)]
+
+
+def initial_cluster(lab: Lab) -> str:
+    return ",".join(f"{n.name}={peer_url(lab, n)}" for n in lab.role("etcd"))
+
+
+def endpoints(lab: Lab, legacy: bool = False) -> str:
+    """Every member's client URL: what etcd clients (apiserver, scheduler) are given."""
+    port = lab.ports.etcd_client_legacy if legacy else lab.ports.etcd_client
+    return ",".join(f"http://{n.ip}:{port}" for n in lab.role("etcd"))
+
+
+def argv(lab: Lab, node: Node, overrides: Overrides = Overrides()) -> list[str]:
+    """The etcd command line for node, from the topology and any overrides."""
+    listen = client_urls(lab, node.ip) + client_urls(lab, "127.0.0.1")
+    return [
+        "etcd",
+        "--name", overrides.name or node.name,
+        "--data-dir", DATA_DIR,
+        "--listen-client-urls", ",".join(listen),
+        "--advertise-client-urls", ",".join(client_urls(lab, node.ip)),
+        "--listen-peer-urls", peer_url(lab, node),
+        "--initial-advertise-peer-urls", peer_url(lab, node),
+        "--initial-cluster", overrides.initial_cluster or initial_cluster(lab),
+        "--initial-cluster-state", overrides.cluster_state or "new",
+        "--initial-cluster-token", overrides.token or lab.etcd.cluster_token,
+        "--enable-v2=true",
+    ]
+
+
+#: Asks the local member for its status and its health in one exec; $1 is its client URL.
+_PROBE = ('etcdctl --endpoints="$1" --dial-timeout=2s --command-timeout=2s endpoint status -w json; '
+          'echo; echo "@@health"; '
+          'etcdctl --endpoints="$1" --dial-timeout=2s --command-timeout=2s endpoint health -w json')
+
+
+def probe(handle: NodeHandle, lab: Lab) -> Health:
+    """Healthy when the member answers, knows a leader and can commit."""
+    url = f"http://127.0.0.1:{lab.ports.etcd_client}"
+    result = handle.exec(["timeout", "8", "bash", "-c", _PROBE, "probe", url], check=False)
+    return parse_probe(result.output)
+
+
+def parse_probe(output: str) -> Health:
+    status_text, _, health_text = output.partition("@@health")
+    try:
+        status = json.loads(status_text.strip())[0]["Status"]
+        member, leader = status["header"]["member_id"], status["leader"]
+    except (ValueError, LookupError, TypeError):
+        return Health(False, "not answering")
+    try:
+        healthy = bool(json.loads(health_text.strip())[0]["health"])
+    except (ValueError, LookupError, TypeError):
+        healthy = False
+    if not leader:
+        return Health(False, "no leader")
+    role = "leader" if member == leader else "follower"
+    return Health(healthy, role if healthy else f"{role}, cannot commit")
+
+
+ETCD = Daemon(name="etcd", title="etcd", role="etcd", task="etcd", argv=argv, probe=probe, quorum=True)

@@ -1,0 +1,147 @@
+"""scripts/k8sm-daemon, run for real on this machine: pid files, logs, kill, no shell evaluation."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.cli import ROOT
+
+SCRIPT = ROOT / "scripts" / "k8sm-daemon"
+
+
+class Daemons:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.argv_dir, self.run_dir, self.log_dir = root / "argv", root / "run", root / "log"
+        self.argv_dir.mkdir()
+        self.env = {**os.environ, "K8SM_ARGV_DIR": str(self.argv_dir), "K8SM_RUN_DIR": str(self.run_dir),
+                    "K8SM_LOG_DIR": str(self.log_dir), "K8SM_START_GRACE": "0.3"}
+
+    def configure(self, name: str, argv: list[str]) -> None:
+        (self.argv_dir / f"{name}.argv").write_text("\n".join(argv) + "\n")
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["bash", str(SCRIPT), *args], env=self.env, capture_output=True, text=True,
+                              timeout=30)
+
+    def pid(self, name: str) -> int:
+        return int((self.run_dir / f"{name}.pid").read_text().split()[0])
+
+    def pids(self) -> list[int]:
+        return [int(p.read_text().split()[0]) for p in self.run_dir.glob("*.pid")] if self.run_dir.exists() else []
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return state != "Z"
+
+
+@pytest.fixture
+def daemons(tmp_path):
+    d = Daemons(tmp_path)
+    yield d
+    for pid in d.pids():  # only processes this test started, by the pid files it made
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_start_status_repeat_kill(daemons):
+    daemons.configure("sleeper", ["sleep", "300"])
+    started = daemons("start", "sleeper")
+    assert started.returncode == 0, started.stderr
+    pid = daemons.pid("sleeper")
+    assert started.stdout.strip().endswith(f"done (pid {pid})")
+    assert alive(pid) and Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:2] == [b"sleep", b"300"]
+    assert os.getpgid(pid) == pid  # leads its own group, so kill reaches its children too
+
+    status = daemons("status", "sleeper")
+    assert (status.returncode, status.stdout.strip()) == (0, f"running {pid}")
+    again = daemons("start", "sleeper")
+    assert again.returncode == 0 and f"already running (pid {pid})" in again.stdout
+    assert daemons.pid("sleeper") == pid
+
+    killed = daemons("kill", "sleeper")
+    assert killed.returncode == 0 and "done" in killed.stdout
+    deadline = time.monotonic() + 5
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(pid)
+    stopped = daemons("status", "sleeper")
+    assert (stopped.returncode, stopped.stdout.strip()) == (3, "stopped")
+    assert daemons("kill", "sleeper").stdout.strip() == "sleeper is not running"
+
+
+def test_arguments_are_never_evaluated_by_a_shell(daemons, tmp_path):
+    out, pwned = tmp_path / "out", tmp_path / "pwned"
+    hostile = f"$(touch {pwned}); `touch {pwned}` & touch {pwned}"
+    daemons.configure("echoer", ["bash", "-c", 'printf %s "$1" > "$2"; sleep 300', "_", hostile, str(out)])
+    assert daemons("start", "echoer").returncode == 0
+    deadline = time.monotonic() + 5
+    while not out.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert out.read_text() == hostile
+    assert not pwned.exists()
+
+
+def test_explicit_argv_after_double_dash(daemons):
+    result = daemons("start", "adhoc", "--", "sleep", "301")
+    assert result.returncode == 0, result.stderr
+    assert Path(f"/proc/{daemons.pid('adhoc')}/cmdline").read_bytes().split(b"\0")[1] == b"301"
+
+
+def test_a_daemon_that_dies_at_once_is_reported_with_its_log(daemons):
+    daemons.configure("crasher", ["bash", "-c", "echo 'bad flag --foo' >&2; exit 2"])
+    result = daemons("start", "crasher")
+    assert result.returncode == 1
+    assert "crasher exited right after starting" in result.stderr and "bad flag --foo" in result.stderr
+    assert daemons("status", "crasher").returncode == 3
+    assert "bad flag --foo" in daemons("log", "crasher").stdout
+
+
+def test_missing_program_exits_127(daemons):
+    daemons.configure("ghost", ["no-such-program-k8sm", "--flag"])
+    result = daemons("start", "ghost")
+    assert result.returncode == 127 and "no-such-program-k8sm is not installed" in result.stderr
+
+
+def test_unconfigured_and_invalid_names(daemons):
+    assert "not configured on this node" in daemons("start", "nothing").stderr
+    assert daemons("start", "../etc").returncode == 1
+    assert daemons("bogus").returncode == 2
+
+
+def test_stale_pid_file_is_not_trusted(daemons):
+    # A pid file naming a live process that this tool did not start (wrong start time).
+    daemons.run_dir.mkdir()
+    (daemons.run_dir / "stale.pid").write_text(f"{os.getpid()} 1\n")
+    assert daemons("status", "stale").returncode == 3
+    assert daemons("kill", "stale").stdout.strip() == "stale is not running"
+    assert alive(os.getpid())
+
+
+def test_kill_escalates_when_term_is_ignored(daemons):
+    daemons.configure("stubborn", ["bash", "-c", "trap '' TERM; while :; do sleep 0.1; done"])
+    assert daemons("start", "stubborn").returncode == 0
+    pid = daemons.pid("stubborn")
+    result = daemons("kill", "stubborn", "1")
+    assert "did not stop in 1s; sending KILL" in result.stdout
+    time.sleep(0.3)
+    assert not alive(pid)
+
+
+def test_list_names_configured_daemons(daemons):
+    daemons.configure("etcd", ["etcd"])
+    daemons.configure("zookeeper", ["java"])
+    assert daemons("list").stdout.split() == ["etcd", "zookeeper"]
