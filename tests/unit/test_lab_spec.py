@@ -1,0 +1,90 @@
+"""Container settings and node files derived from the topology."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import textwrap
+
+import pytest
+
+from k8sm import labels, topology
+from k8sm.lab import container_spec, node_env, node_files, peers_file
+from tests.cli import ROOT
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return topology.load(ROOT / "hosts.yaml")
+
+
+def test_etcd_node_container(lab):
+    spec = container_spec(lab, lab.node("etcd-0"))
+    assert spec.name == "etcd-0" and spec.hostname == "etcd-0" and spec.ip == "172.30.1.1"
+    assert spec.image == "k8sm/etcd:latest" and spec.network == "k8sm"
+    assert spec.labels[labels.LAB] == "k8sm" and spec.labels[labels.ROLE] == "etcd"
+    assert spec.labels[labels.NODE] == "etcd-0" and spec.labels[labels.SPEC] == spec.digest
+    assert not spec.privileged and spec.cap_add == () and spec.security_opt == ()
+    assert spec.volumes == {"k8sm-etcd-0-data": "/var/lib/k8sm"}
+    assert len(spec.extra_hosts) == 10 and spec.extra_hosts["kubernetes-minion-3"] == "172.30.1.11"
+    assert spec.aliases == ()
+
+
+def test_published_ports_bind_to_loopback(lab):
+    assert container_spec(lab, lab.node("mesos-master-0")).ports == {5050: ("127.0.0.1", 5050)}
+    assert container_spec(lab, lab.node("kubernetes-mesos")).ports == {8080: ("127.0.0.1", 8080)}
+    assert container_spec(lab, lab.node("mesos-master-1")).ports == {}
+
+
+def test_minion_runs_with_capabilities_not_privileged(lab):
+    spec = container_spec(lab, lab.node("kubernetes-minion-0"))
+    assert not spec.privileged
+    assert set(spec.cap_add) == {"SYS_ADMIN", "NET_ADMIN"}
+    assert "seccomp=unconfined" in spec.security_opt
+    assert spec.volumes["k8sm-kubernetes-minion-0-docker"] == "/var/lib/docker"
+
+
+def test_privileged_mode_is_chosen_in_hosts_yaml():
+    text = (ROOT / "hosts.yaml").read_text().replace("security: capabilities", "security: privileged")
+    lab = topology.parse(text)
+    assert container_spec(lab, lab.node("kubernetes-mesos")).privileged
+    assert container_spec(lab, lab.node("kubernetes-minion-1")).privileged
+    assert not container_spec(lab, lab.node("etcd-0")).privileged
+    assert container_spec(lab, lab.node("kubernetes-minion-1")).cap_add == ()
+
+
+def test_prefix_gives_names_and_aliases():
+    lab = topology.parse(textwrap.dedent("""
+        lab: {name: two, container_prefix: t2-}
+        nodes: [{name: etcd-0, role: etcd}, {name: m-0, role: mesos-master}]
+    """))
+    spec = container_spec(lab, lab.node("etcd-0"))
+    assert spec.name == "t2-etcd-0" and spec.hostname == "etcd-0" and spec.aliases == ("etcd-0",)
+    assert spec.volumes == {"two-etcd-0-data": "/var/lib/k8sm"}
+
+
+def test_digest_changes_with_settings(lab):
+    text = (ROOT / "hosts.yaml").read_text().replace("publish: [5050]", "publish: [\"15050:5050\"]")
+    other = topology.parse(text)
+    a, b = container_spec(lab, lab.node("mesos-master-0")), container_spec(other, other.node("mesos-master-0"))
+    assert a.digest != b.digest
+    assert container_spec(lab, lab.node("etcd-0")).digest == container_spec(other, other.node("etcd-0")).digest
+
+
+def test_node_env_is_shell_safe(lab):
+    text = node_env(lab, lab.node("mesos-master-1"))
+    values = dict(line.split("=", 1) for line in text.splitlines() if not line.startswith("#"))
+    assert values["K8SM_NODE"] == "mesos-master-1" and values["K8SM_ROLE"] == "mesos-master"
+    assert shlex.split(values["K8SM_DAEMONS"]) == ["zookeeper"]
+    out = subprocess.run(["bash", "-c", 'source /dev/stdin; echo "$K8SM_IP|$K8SM_DAEMONS"'], input=text,
+                         capture_output=True, text=True, check=True).stdout
+    assert out == "172.30.1.5|zookeeper\n"
+
+
+def test_node_files_carry_identity_peers_and_daemon_config(lab):
+    files = node_files(lab, lab.node("mesos-master-0"))
+    assert set(files) == {"/etc/k8sm/node.env", "/etc/k8sm/peers", "/etc/k8sm/daemons/zookeeper.argv",
+                          "/etc/k8sm/zookeeper/zoo.cfg", "/var/lib/k8sm/zookeeper/myid"}
+    assert files["/etc/k8sm/peers"].content == peers_file(lab)
+    assert peers_file(lab).splitlines()[6] == "kubernetes-mesos 172.30.1.7 framework"
+    assert set(node_files(lab, lab.node("kubernetes-minion-0"))) == {"/etc/k8sm/node.env", "/etc/k8sm/peers"}
