@@ -1,0 +1,13 @@
+"""The `k8sm` console program: the same tasks as `invoke` in the checkout."""
+
+from __future__ import annotations
+
+from invoke import Program
+
+from k8sm import __version__
+
+
+def main() -> None:
+    from k8sm.tasks import ns
+
+    Program(name="k8sm", binary="k8sm", version=__version__, namespace=ns).run()

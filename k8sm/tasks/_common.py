@@ -1,0 +1,88 @@
+"""What every task shares: the error boundary, the topology, the target, output."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from invoke import Exit, task
+
+from k8sm.errors import K8smError
+
+if TYPE_CHECKING:
+    from invoke import Context
+
+    from k8sm.target import Target
+    from k8sm.topology import Lab
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def k8sm_task(**kwargs: Any) -> Callable[[F], Any]:
+    """invoke's @task, plus: a K8smError or engine failure becomes one line on stderr and exit 1.
+
+    Set K8SM_DEBUG=1 to see the traceback instead.
+    """
+
+    def decorate(fn: F) -> Any:
+        @functools.wraps(fn)
+        def guarded(c: Context, *args: Any, **kw: Any) -> Any:
+            try:
+                return fn(c, *args, **kw)
+            except K8smError as exc:
+                if os.environ.get("K8SM_DEBUG"):
+                    raise
+                raise Exit(f"k8sm: {exc}", code=1) from None
+            except Exception as exc:
+                from k8sm.target import engine_error, is_engine_exception
+
+                if not is_engine_exception(exc) or os.environ.get("K8SM_DEBUG"):
+                    raise
+                raise Exit(f"k8sm: {engine_error(exc)}", code=1) from None
+
+        kwargs.setdefault("auto_shortflags", False)  # short flags that never shift as options are added
+        return task(**kwargs)(guarded)
+
+    return decorate
+
+
+_labs: dict[str, Lab] = {}
+
+
+def lab_of(c: Context) -> Lab:
+    """The topology: $K8SM_HOSTS, else config k8sm.hosts_file, else ./hosts.yaml (loaded once)."""
+    from k8sm import topology
+
+    configured = os.environ.get("K8SM_HOSTS") or c.config.get("k8sm", {}).get("hosts_file")
+    path = Path(configured) if configured else topology.default_hosts_file()
+    key = str(path.resolve())
+    if key not in _labs:
+        _labs[key] = topology.load(path)
+    return _labs[key]
+
+
+def target_of(c: Context) -> Target:
+    from k8sm.target import target_for
+
+    return target_for(c)
+
+
+def say(message: str) -> None:
+    """Progress for people, on stdout, flushed at once."""
+    print(message, flush=True)
+
+
+def warn(message: str) -> None:
+    print(f"k8sm: {message}", file=sys.stderr, flush=True)
+
+
+def one_action(**flags: bool) -> str | None:
+    """The one action flag that is set (--start/--kill/--status), or an error if several are."""
+    chosen = [name for name, value in flags.items() if value]
+    if len(chosen) > 1:
+        raise K8smError(f"choose one of {', '.join('--' + n for n in flags)}, not {len(chosen)}")
+    return chosen[0] if chosen else None
