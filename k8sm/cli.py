@@ -8,6 +8,10 @@ from k8sm import __version__
 
 
 def main() -> None:
+    import signal
+
     from k8sm.tasks import ns
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `k8sm --list | head` ends quietly
 
     Program(name="k8sm", binary="k8sm", version=__version__, namespace=ns).run()

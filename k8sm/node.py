@@ -49,6 +49,8 @@ class NodeHandle:
             raw = api.exec_start(exec_id)
             code = api.exec_inspect(exec_id)["ExitCode"]
         except Exception as exc:
+            if not is_engine_exception(exc):
+                raise
             raise self._explain(exc) from None
         output = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
         result = ExecResult(exit_code=code if code is not None else -1, output=output)
@@ -73,11 +75,12 @@ class NodeHandle:
         try:
             self.target.docker.put_archive(self.node.container, "/", buf.getvalue())
         except Exception as exc:
+            if not is_engine_exception(exc):
+                raise
             raise self._explain(exc) from None
 
     def _explain(self, exc: Exception) -> K8smError:
-        if not is_engine_exception(exc):
-            raise exc
+        """A missing or stopped container, in words that say what to do."""
         text = str(getattr(exc, "explanation", "") or exc).lower()
         status = getattr(getattr(exc, "response", None), "status_code", None)
         if status == 404 or "no such container" in text:

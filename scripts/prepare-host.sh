@@ -40,8 +40,9 @@ for _ in $(seq 1 60); do
 done
 docker info >/dev/null 2>&1 || { echo "prepare-host: the Docker engine did not come up; see /var/log/k8sm-dockerd.log" >&2; exit 1; }
 
-if python3 -c 'import k8sm, invoke, docker, pytest' >/dev/null 2>&1 && \
-   [ "$(python3 -c 'import k8sm, os; print(os.path.dirname(os.path.dirname(k8sm.__file__)))')" = "$here" ]; then
+# Asked from / so that a k8sm/ in the current directory does not answer for the installed one.
+installed_from=$(cd / && python3 -c 'import k8sm, invoke, docker, pytest, os; print(os.path.dirname(os.path.dirname(k8sm.__file__)))' 2>/dev/null || true)
+if [ "$installed_from" = "$here" ]; then
     say "k8sm is installed"
 else
     say "installing k8sm and its test tools (pip)"

@@ -103,7 +103,7 @@ def kill(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: S
 
     def kill_one(node: Node) -> str:
         result = NodeHandle(target, node).exec(["k8sm-daemon", "kill", daemon.name], check=True)
-        return result.output.strip().splitlines()[0] if result.output.strip() else "done"
+        return " ".join(result.output.split()) or "done"
 
     outcomes = parallel.each(kill_one, nodes)
     for o in outcomes:

@@ -37,6 +37,8 @@ def k8sm_task(**kwargs: Any) -> Callable[[F], Any]:
                 if os.environ.get("K8SM_DEBUG"):
                     raise
                 raise Exit(f"k8sm: {exc}", code=1) from None
+            except KeyboardInterrupt:
+                raise Exit("k8sm: interrupted; running the task again finishes the job", code=130) from None
             except Exception as exc:
                 from k8sm.target import engine_error, is_engine_exception
 
