@@ -184,13 +184,14 @@ class Builder:
         buildargs = {arg: parent_id}
         digest = context_hash(files, buildargs, parent_id)
         existing = inspect_image(self.target, ref)
-        if existing and not self.no_cache and (existing.get("Config") or {}).get("Labels", {}).get(IMAGE_HASH) == digest:
+        labels = (existing.get("Config") or {}).get("Labels") or {} if existing else {}
+        if existing and not self.no_cache and labels.get(IMAGE_HASH) == digest:
             self.say(f"[{spec.name}] {ref} is up to date")
             return BuildResult(spec.name, ref, "up to date"), existing["Id"]
         self.say(f"[{spec.name}] building {ref} ...")
         started = time.monotonic()
-        labels = {IMAGE: spec.name, IMAGE_HASH: digest, LAB: self.lab.name}
-        image_id = self._stream_build(spec.name, ref, context_tar(files), buildargs, labels)
+        new_labels = {IMAGE: spec.name, IMAGE_HASH: digest, LAB: self.lab.name}
+        image_id = self._stream_build(spec.name, ref, context_tar(files), buildargs, new_labels)
         seconds = time.monotonic() - started
         self.say(f"[{spec.name}] built {ref} in {seconds:.0f}s")
         return BuildResult(spec.name, ref, "built", seconds), image_id

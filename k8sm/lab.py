@@ -117,7 +117,12 @@ def node_files(lab: Lab, node: Node) -> dict[str, File]:
 @dataclass(frozen=True)
 class NodeAction:
     node: str
-    action: str  # created, started, running, differs
+    action: str  # created, recreated, started, running
+    note: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.action != "running"
 
 
 def run(target: Target, lab: Lab, say: Say, *, recreate: bool = False) -> list[NodeAction]:
@@ -135,8 +140,8 @@ def run(target: Target, lab: Lab, say: Say, *, recreate: bool = False) -> list[N
     outcomes = parallel.each(one, lab.nodes)
     actions = [o.value for o in outcomes if o.ok and o.value is not None]
     for a in actions:
-        if a.action != "running":
-            say(f"  {a.node}: {a.action}")
+        if a.changed or a.note:
+            say(f"  {a.node}: {a.action}{f'; {a.note}' if a.note else ''}")
     errors = [o for o in outcomes if not o.ok]
     if errors:
         first = errors[0].error
@@ -183,24 +188,22 @@ def ensure_network(target: Target, lab: Lab, say: Say) -> None:
 
 def ensure_container(target: Target, lab: Lab, node: Node, current: dict[str, Any] | None, *,
                      recreate: bool) -> NodeAction:
+    """Create node's container if missing, start it if stopped; recreate it on drift if asked."""
     spec = container_spec(lab, node)
-    api = target.docker
     if current is None:
         _refuse_foreign_container(target, lab, node)
+    action, note = "created", ""
     if current is not None and current["Labels"].get(labels.SPEC) != spec.labels[labels.SPEC]:
-        if not recreate:
-            state = "running" if current["State"] == "running" else "kept"
-            return NodeAction(node.name, f"{state}, but its settings differ from hosts.yaml (use `invoke run --recreate`)")
-        api.remove_container(current["Id"], force=True)
-        current = None
-        action = "recreated"
-    else:
-        action = "created"
+        if recreate:
+            target.docker.remove_container(current["Id"], force=True)
+            current, action = None, "recreated"
+        else:
+            note = "its settings differ from hosts.yaml (`invoke run --recreate` applies them)"
     if current is not None:
         if current["State"] == "running":
-            return NodeAction(node.name, "running")
+            return NodeAction(node.name, "running", note)
         _start(target, lab, node, current["Id"])
-        return NodeAction(node.name, "started")
+        return NodeAction(node.name, "started", note)
     container_id = create_container(target, lab, node, spec)
     NodeHandle(target, node).put_files(node_files(lab, node))
     _start(target, lab, node, container_id)

@@ -19,15 +19,14 @@ def run(c, recreate=False):
     target = target_of(c)
     say(f"lab {lab.name}: {len(lab.nodes)} nodes on {lab.network.name} ({lab.network.subnet}), {target.label}")
     actions = run_lab(target, lab, say, recreate=recreate)
-    changed = [a for a in actions if a.action != "running"]
+    changed = [a for a in actions if a.changed]
     if not changed:
         say(f"lab {lab.name}: all {len(actions)} containers already running; nothing to do")
     else:
         counts: dict[str, int] = {}
         for a in changed:
-            key = a.action.split(",")[0]
-            counts[key] = counts.get(key, 0) + 1
-        say(f"lab {lab.name}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+            counts[a.action] = counts.get(a.action, 0) + 1
+        say(f"lab {lab.name}: " + ", ".join(f"{n} {action}" for action, n in counts.items()))
 
 
 @k8sm_task(

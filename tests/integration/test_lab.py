@@ -95,3 +95,26 @@ def test_status_exit_code_reports_a_stopped_container(seed_lab, engine):
     finally:
         seed_lab.ok("run")
     assert seed_lab.invoke("status").code == 0
+
+
+def test_changed_settings_are_reported_and_applied_with_recreate(make_lab, built, engine):
+    from tests.integration.conftest import SMALL_NODES, free_port
+
+    lab = make_lab(SMALL_NODES)
+    lab.ok("run")
+    ids = {c["Labels"]["io.k8sm.node"]: c["Id"] for c in lab.containers()}
+    port = free_port()
+    lab.nodes_yaml = SMALL_NODES.replace("role: framework}", f'role: framework, publish: ["{port}:8080"]}}')
+    lab.write()
+
+    run = lab.ok("run")
+    assert "kubernetes-mesos: running; its settings differ from hosts.yaml" in run.stdout
+    assert {c["Labels"]["io.k8sm.node"]: c["Id"] for c in lab.containers()} == ids
+
+    run = lab.ok("run", "--recreate")
+    assert "kubernetes-mesos: recreated" in run.stdout and "1 recreated" in run.stdout
+    now = {c["Labels"]["io.k8sm.node"]: c["Id"] for c in lab.containers()}
+    assert now["kubernetes-mesos"] != ids["kubernetes-mesos"] and now["etcd-0"] == ids["etcd-0"]
+    bindings = engine.inspect_container(lab.container("kubernetes-mesos"))["HostConfig"]["PortBindings"]
+    assert bindings == {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
+    assert "nothing to do" in lab.ok("run").stdout
