@@ -268,10 +268,9 @@ def inspect_image_id(target: Target, ref: str) -> str | None:
     return data["Id"] if data else None
 
 
-def missing_images(target: Target, lab: Lab) -> list[str]:
-    """References of the lab's role images that are not on the engine."""
-    refs = [lab.images.ref(name) for name in images_for(lab)]
-    return [ref for ref in refs if inspect_image(target, ref) is None]
+def image_ids(target: Target, lab: Lab) -> dict[str, str | None]:
+    """The engine's image ID for each of the lab's role images (None where missing)."""
+    return {ref: inspect_image_id(target, ref) for ref in (lab.images.ref(name) for name in images_for(lab))}
 
 
 # ------------------------------------------------------------------ base image

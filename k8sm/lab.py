@@ -16,7 +16,7 @@ from typing import Any
 
 from k8sm import daemons, labels, parallel
 from k8sm.errors import EngineError, ImageMissing, K8smError
-from k8sm.images import missing_images
+from k8sm.images import image_ids
 from k8sm.node import File, NodeHandle
 from k8sm.target import Target, engine_error, is_engine_exception
 from k8sm.topology import Lab, Node
@@ -127,7 +127,8 @@ class NodeAction:
 
 def run(target: Target, lab: Lab, say: Say, *, recreate: bool = False) -> list[NodeAction]:
     """Create the network and every container; start stopped ones; leave running ones alone."""
-    missing = missing_images(target, lab)
+    images = image_ids(target, lab)
+    missing = [ref for ref, image_id in images.items() if image_id is None]
     if missing:
         raise ImageMissing(f"missing image{'s' if len(missing) > 1 else ''} on {target.label}: {', '.join(missing)}",
                            "build them with `invoke build`")
@@ -135,7 +136,7 @@ def run(target: Target, lab: Lab, say: Say, *, recreate: bool = False) -> list[N
     existing = {c["Labels"].get(labels.NODE): c for c in list_containers(target, lab)}
 
     def one(node: Node) -> NodeAction:
-        return ensure_container(target, lab, node, existing.get(node.name), recreate=recreate)
+        return ensure_container(target, lab, node, existing.get(node.name), images, recreate=recreate)
 
     outcomes = parallel.each(one, lab.nodes)
     actions = [o.value for o in outcomes if o.ok and o.value is not None]
@@ -186,19 +187,20 @@ def ensure_network(target: Target, lab: Lab, say: Say) -> None:
         raise engine_error(exc) from None
 
 
-def ensure_container(target: Target, lab: Lab, node: Node, current: dict[str, Any] | None, *,
-                     recreate: bool) -> NodeAction:
+def ensure_container(target: Target, lab: Lab, node: Node, current: dict[str, Any] | None,
+                     images: dict[str, str | None], *, recreate: bool) -> NodeAction:
     """Create node's container if missing, start it if stopped; recreate it on drift if asked."""
     spec = container_spec(lab, node)
     if current is None:
         _refuse_foreign_container(target, lab, node)
     action, note = "created", ""
-    if current is not None and current["Labels"].get(labels.SPEC) != spec.labels[labels.SPEC]:
+    drift = drift_of(current, spec, images.get(spec.image)) if current is not None else ""
+    if drift:
         if recreate:
             target.docker.remove_container(current["Id"], force=True)
             current, action = None, "recreated"
         else:
-            note = "its settings differ from hosts.yaml (`invoke run --recreate` applies them)"
+            note = f"{drift} (`invoke run --recreate` applies it; volumes stay)"
     if current is not None:
         if current["State"] == "running":
             return NodeAction(node.name, "running", note)
@@ -208,6 +210,15 @@ def ensure_container(target: Target, lab: Lab, node: Node, current: dict[str, An
     NodeHandle(target, node).put_files(node_files(lab, node))
     _start(target, lab, node, container_id)
     return NodeAction(node.name, action)
+
+
+def drift_of(current: dict[str, Any], spec: ContainerSpec, image_id: str | None) -> str:
+    """Why a container no longer matches hosts.yaml and the images, or "" if it does."""
+    if current["Labels"].get(labels.SPEC) != spec.labels[labels.SPEC]:
+        return "its settings differ from hosts.yaml"
+    if image_id and current.get("ImageID") != image_id:
+        return f"its image {spec.image} was rebuilt"
+    return ""
 
 
 def _refuse_foreign_container(target: Target, lab: Lab, node: Node) -> None:

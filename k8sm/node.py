@@ -9,18 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from k8sm.errors import ExecError, K8smError
-from k8sm.target import Target, engine_error, is_engine_exception
+from k8sm.target import ContainerUnavailable, ExecResult, Target, engine_error, is_engine_exception
+
+__all__ = ["ExecResult", "File", "NodeHandle", "exec_on"]
 from k8sm.topology import Node
-
-
-@dataclass(frozen=True)
-class ExecResult:
-    exit_code: int
-    output: str
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
 
 
 @dataclass(frozen=True)
@@ -41,21 +33,11 @@ class NodeHandle:
     def __repr__(self) -> str:
         return f"NodeHandle({self.node.container})"
 
-    def exec(self, argv: Sequence[str], *, check: bool = True, env: Mapping[str, str] | None = None) -> ExecResult:
+    def exec(self, argv: Sequence[str], *, check: bool = True) -> ExecResult:
         """Run argv in the container; raise ExecError on a non-zero exit when check is set."""
-        api = self.target.docker
-        try:
-            exec_id = api.exec_create(self.node.container, list(argv), environment=dict(env or {}))
-            raw = api.exec_start(exec_id)
-            code = api.exec_inspect(exec_id)["ExitCode"]
-        except Exception as exc:
-            if not is_engine_exception(exc):
-                raise
-            raise self._explain(exc) from None
-        output = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        result = ExecResult(exit_code=code if code is not None else -1, output=output)
+        result = exec_on(self.target, [(self.node, argv)])[0]
         if check and not result.ok:
-            raise ExecError(self.node.name, argv, result.exit_code, output)
+            raise ExecError(self.node.name, argv, result.exit_code, result.output)
         return result
 
     def put_files(self, files: Mapping[str, File]) -> None:
@@ -81,11 +63,21 @@ class NodeHandle:
 
     def _explain(self, exc: Exception) -> K8smError:
         """A missing or stopped container, in words that say what to do."""
-        text = str(getattr(exc, "explanation", "") or exc).lower()
         status = getattr(getattr(exc, "response", None), "status_code", None)
-        if status == 404 or "no such container" in text:
-            return K8smError(f"node {self.node.name} has no container ({self.node.container})",
-                             "create the lab with `invoke run`")
-        if status == 409 or "is not running" in text:
-            return K8smError(f"node {self.node.name} is not running", "start it with `invoke run`")
-        return engine_error(exc)
+        state = "missing" if status == 404 else "stopped" if status == 409 else ""
+        return unavailable(self.node, state) if state else engine_error(exc)
+
+
+def exec_on(target: Target, jobs: Sequence[tuple[Node, Sequence[str]]]) -> list[ExecResult]:
+    """Run each argv on its node, all at once (one SSH session on a remote target)."""
+    try:
+        return target.exec_each([(node.container, argv) for node, argv in jobs])
+    except ContainerUnavailable as exc:
+        node = next(n for n, _ in jobs if n.container == exc.container)
+        raise unavailable(node, exc.state) from None
+
+
+def unavailable(node: Node, state: str) -> K8smError:
+    if state == "missing":
+        return K8smError(f"node {node.name} has no container ({node.container})", "create the lab with `invoke run`")
+    return K8smError(f"node {node.name} is not running", "start it with `invoke run`")

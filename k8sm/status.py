@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from k8sm import daemons, labels, parallel
+from k8sm import daemons, labels
 from k8sm.daemons.base import DaemonState
-from k8sm.daemons.control import state
+from k8sm.daemons.control import check_nodes
 from k8sm.lab import list_containers
-from k8sm.node import NodeHandle
 from k8sm.target import Target
 from k8sm.topology import Lab, Node
 
@@ -28,22 +27,13 @@ class NodeStatus:
 
 
 def collect(target: Target, lab: Lab) -> list[NodeStatus]:
-    """One container listing, then every running node's daemons probed in parallel."""
+    """One container listing, then every running node's daemons checked at once."""
     containers = {c["Labels"].get(labels.NODE): c for c in list_containers(target, lab)}
-
-    def one(node: Node) -> NodeStatus:
-        info = containers.get(node.name)
-        container_state = info["State"] if info else "missing"
-        if container_state != "running":
-            return NodeStatus(node, container_state)
-        handle = NodeHandle(target, node)
-        return NodeStatus(node, container_state, tuple(state(handle, d, lab) for d in daemons.for_role(node.role)))
-
-    outcomes = parallel.each(one, lab.nodes, workers=8)
-    for o in outcomes:
-        if not o.ok:
-            raise o.error  # type: ignore[misc]
-    return [o.value for o in outcomes if o.value is not None]
+    state_of = {n.name: containers[n.name]["State"] if n.name in containers else "missing" for n in lab.nodes}
+    jobs = [(n, daemons.for_role(n.role)) for n in lab.nodes
+            if state_of[n.name] == "running" and daemons.for_role(n.role)]
+    checked = dict(zip((n.name for n, _ in jobs), check_nodes(target, jobs), strict=True))
+    return [NodeStatus(n, state_of[n.name], tuple(checked.get(n.name, ()))) for n in lab.nodes]
 
 
 def table(rows: Sequence[NodeStatus]) -> str:

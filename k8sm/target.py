@@ -10,9 +10,11 @@ between local and remote.
 
 from __future__ import annotations
 
+import secrets
 import shlex
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from k8sm.errors import EngineError, K8smError
@@ -24,6 +26,34 @@ if TYPE_CHECKING:
 #: Seconds a Docker API call may stay silent (builds stream, so this is per chunk).
 API_TIMEOUT = 600
 
+#: Printed after an exec'd command's own output, followed by its exit code.
+EXIT_MARK = "\n@@k8sm-exit "
+#: Runs "$@" and reports its exit code after its output, without a shell parsing any argument.
+#: This saves the exec-inspect request: an attached exec uses up its connection, and over
+#: SSH every new connection is a new channel.
+REPORT_EXIT = ("sh", "-c", '"$@"; printf "\\n@@k8sm-exit %d\\n" "$?"', "k8sm-exec")
+
+Job = tuple[str, Sequence[str]]  # (container name, argv)
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+class ContainerUnavailable(K8smError):
+    """An exec found its container missing ("missing") or not running ("stopped")."""
+
+    def __init__(self, container: str, state: str) -> None:
+        super().__init__(f"container {container} is {'not there' if state == 'missing' else 'not running'}")
+        self.container = container
+        self.state = state
+
 
 class Target:
     """A machine running the lab: shell commands through `ctx`, Docker through `docker`."""
@@ -33,7 +63,7 @@ class Target:
         self.label = label
         self._docker_url = docker_url
         self._client: docker.APIClient | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"Target({self.label})"
@@ -61,10 +91,41 @@ class Target:
             raise engine_error(exc, where) from None
         return client
 
-    def sh(self, argv: Sequence[str], *, hide: bool | str = False, warn: bool = False,
-           env: dict[str, str] | None = None, **kwargs: Any) -> Result:
+    def exec_each(self, jobs: Sequence[Job]) -> list[ExecResult]:
+        """Run each argv in its container, in parallel, through the Docker API.
+
+        Raises ContainerUnavailable for the first container that is missing or stopped.
+        """
+        from k8sm import parallel
+
+        outcomes = parallel.each(lambda job: self._exec_api(*job), jobs)
+        for o in outcomes:
+            if o.error is not None:
+                raise o.error
+        return [o.value for o in outcomes if o.value is not None]
+
+    def _exec_api(self, container: str, argv: Sequence[str]) -> ExecResult:
+        import docker.errors
+
+        api = self.docker
+        try:
+            exec_id = api.exec_create(container, [*REPORT_EXIT, *argv])
+            raw = api.exec_start(exec_id)
+        except docker.errors.NotFound:
+            raise ContainerUnavailable(container, "missing") from None
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409 or "is not running" in str(exc.explanation or exc).lower():
+                raise ContainerUnavailable(container, "stopped") from None
+            raise engine_error(exc) from None
+        except Exception as exc:
+            if not is_engine_exception(exc):
+                raise
+            raise engine_error(exc) from None
+        return split_exit(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw))
+
+    def sh(self, argv: Sequence[str], *, hide: bool | str = False, warn: bool = False, **kwargs: Any) -> Result:
         """Run argv on the target through its shell, each argument quoted."""
-        return self.ctx.run(shlex.join(argv), hide=hide, warn=warn, env=env or {}, in_stream=False, **kwargs)
+        return self.ctx.run(shlex.join(argv), hide=hide, warn=warn, in_stream=False, **kwargs)
 
     def pipeline(self, *commands: Sequence[str], hide: bool | str = False, warn: bool = False) -> Result:
         """Run `a | b | ...` on the target, each argv quoted; fails if any stage fails."""
@@ -80,20 +141,238 @@ class Target:
         return result.ok and result.stdout.strip() == "0"
 
 
+    def open(self) -> None:
+        """Make sure the target is reachable; a no-op for the local machine."""
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+#: Seconds to wait for an SSH host when neither -t nor the SSH config says.
+DEFAULT_CONNECT_TIMEOUT = 10
+
+
+class RemoteTarget(Target):
+    """A physical host over SSH: shell through the Fabric connection, Docker through the same connection."""
+
+    def __init__(self, conn: Any, label: str) -> None:
+        super().__init__(conn, label)
+        self._opened = False
+
+    @property
+    def timeout(self) -> int:
+        return int(self.ctx.connect_timeout or self.ctx.connect_kwargs.get("timeout") or DEFAULT_CONNECT_TIMEOUT)
+
+    def open(self) -> None:
+        """Connect, verifying the host key against known_hosts unless told to accept unknown keys."""
+        import logging
+
+        import paramiko
+
+        # paramiko logs transport failures to stderr on its own; k8sm reports them as one line.
+        logging.getLogger("paramiko").setLevel(logging.CRITICAL)
+        with self._lock:
+            if self._opened and self.ctx.is_connected:
+                return
+            conn = self.ctx
+            known_hosts = conn.ssh_config.get("userknownhostsfile")
+            files = [known_hosts[0] if isinstance(known_hosts, list) else known_hosts] if known_hosts else [None]
+            for path in files:
+                try:
+                    conn.client.load_system_host_keys(_expand(path) if path else None)
+                except FileNotFoundError:
+                    pass
+            accept = bool(conn.config.get("k8sm", {}).get("accept_host_key"))
+            conn.client.set_missing_host_key_policy(paramiko.AutoAddPolicy() if accept else paramiko.RejectPolicy())
+            if conn.connect_timeout is None and "timeout" not in conn.connect_kwargs:
+                conn.connect_timeout = DEFAULT_CONNECT_TIMEOUT
+            for key in ("banner_timeout", "auth_timeout"):
+                conn.connect_kwargs.setdefault(key, self.timeout)
+            try:
+                conn.open()
+            except Exception as exc:
+                raise ssh_error(exc, self.label, self.timeout) from None
+            self._opened = True
+
+    def _connect(self) -> docker.APIClient:
+        from k8sm.sshdocker import api_client
+
+        self.open()
+        try:
+            return api_client(self.ctx.client, self.ctx.open, API_TIMEOUT)
+        except Exception as exc:
+            if not is_engine_exception(exc) and not isinstance(exc, OSError):
+                raise
+            raise self._diagnose_engine() from None
+
+    def exec_each(self, jobs: Sequence[Job]) -> list[ExecResult]:
+        """All the execs in ONE SSH session: `docker exec` for each, in parallel, on the host.
+
+        Every attached exec through the API costs a new SSH channel (about 0.1 s each, serialised
+        by sshd); a batch costs one, whatever the number of jobs.
+        """
+        if not jobs:
+            return []
+        self.open()
+        boundary = f"@@k8sm-job-{secrets.token_hex(8)}"
+        result = self.sh(["sh", "-c", batch_script(jobs, boundary)], hide=True, warn=True)
+        if not result.ok and boundary not in result.stdout:
+            raise EngineError(f"running commands in the lab's containers on {self.label} failed: "
+                              f"{_first_line(Exception(result.stderr or result.stdout))}")
+        results = parse_batch(result.stdout, boundary, len(jobs))
+        for (container, _), r in zip(jobs, results, strict=True):
+            if r.exit_code != 0 and r.output.startswith("Error response from daemon:"):
+                text = r.output.lower()
+                if "no such container" in text:
+                    raise ContainerUnavailable(container, "missing")
+                if "is not running" in text:
+                    raise ContainerUnavailable(container, "stopped")
+                raise EngineError(f"{container}: {r.output.strip()}")
+        return results
+
+    def _diagnose_engine(self) -> K8smError:
+        """Why `docker system dial-stdio` found no engine, asked of the remote docker CLI."""
+        result = self.sh(["docker", "version", "--format", "{{.Server.Version}}"], hide=True, warn=True)
+        text = f"{result.stdout}\n{result.stderr}".lower()
+        user = self.ctx.user
+        if result.exited == 127 or "not found" in text:
+            return EngineError(f"the docker CLI is not installed on {self.label}",
+                               "install docker.io there; k8sm reaches the engine with `docker system dial-stdio`")
+        if "permission denied" in text:
+            return EngineError(f"permission denied on the Docker socket of {self.label}",
+                               f"add {user} to the 'docker' group there (usermod -aG docker {user}) or connect as root")
+        if "cannot connect to the docker daemon" in text or "is the docker daemon running" in text:
+            return EngineError(f"no Docker engine is running on {self.label}",
+                               "start it there (`systemctl start docker`)")
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        return EngineError(f"cannot use the Docker engine on {self.label}"
+                           f"{': ' + detail[-1] if detail else ''}")
+
+    def close(self) -> None:
+        super().close()
+        self.ctx.close()
+
+
+def split_exit(text: str) -> ExecResult:
+    """Separate the output of a REPORT_EXIT-wrapped command from its exit code."""
+    output, mark, code = text.rpartition(EXIT_MARK)
+    if not mark or not code.strip().isdigit():
+        return ExecResult(exit_code=-1, output=text)
+    return ExecResult(exit_code=int(code), output=output)
+
+
+def batch_script(jobs: Sequence[Job], boundary: str) -> str:
+    """A POSIX sh script running `docker exec CONTAINER ARGV...` for every job in parallel.
+
+    Every value is quoted with shlex; the output is each job's exit code and output,
+    after a line `BOUNDARY INDEX CODE`.
+    """
+    lines = ['d=$(mktemp -d) || exit 1', "trap 'rm -rf \"$d\"' EXIT"]
+    for i, (container, argv) in enumerate(jobs):
+        command = shlex.join(["docker", "exec", container, *argv])
+        lines.append(f'( {command} > "$d/{i}" 2>&1 < /dev/null; echo $? > "$d/{i}.rc" ) &')
+    lines.append("wait")
+    indexes = " ".join(str(i) for i in range(len(jobs)))
+    lines.append(f'for i in {indexes}; do echo "{boundary} $i $(cat "$d/$i.rc")"; cat "$d/$i"; echo; done')
+    return "\n".join(lines) + "\n"
+
+
+def parse_batch(stdout: str, boundary: str, count: int) -> list[ExecResult]:
+    """batch_script's output -> one ExecResult per job, in order."""
+    results: dict[int, ExecResult] = {}
+    index, code, lines = -1, -1, []  # type: ignore[var-annotated]
+
+    def close() -> None:
+        if index >= 0:
+            while lines and lines[-1] == "":
+                lines.pop()
+            results[index] = ExecResult(code, "\n".join(lines))
+
+    for line in stdout.split("\n"):
+        words = line.split()
+        if len(words) == 3 and words[0] == boundary and words[1].isdigit():
+            close()
+            index, code, lines = int(words[1]), int(words[2]) if words[2].isdigit() else -1, []
+        elif index >= 0:
+            lines.append(line)
+    close()
+    return [results.get(i, ExecResult(-1, "no result")) for i in range(count)]
+
+
+def _expand(path: str) -> str:
+    import os
+
+    return os.path.expanduser(path)
+
+
 _targets: dict[str, Target] = {}
 _targets_lock = threading.Lock()
 
 
+def is_remote(ctx: Context) -> bool:
+    """Whether ctx is a Fabric Connection (checked without importing Fabric)."""
+    return type(ctx).__module__.startswith("fabric") and hasattr(ctx, "host")
+
+
 def target_for(ctx: Context) -> Target:
-    """The Target for a task's context, reused by every task of one command line."""
-    label = "local"
+    """The Target for a task's context, reused by every task on the same machine in one command line."""
+    label = f"{ctx.user}@{ctx.host}:{ctx.port}" if is_remote(ctx) else "local"
     with _targets_lock:
         target = _targets.get(label)
         if target is None:
-            target = _targets[label] = Target(ctx, label)
-        else:
+            target = RemoteTarget(ctx, label) if is_remote(ctx) else Target(ctx, label)
+            _targets[label] = target
+        elif not is_remote(ctx):
             target.ctx = ctx
         return target
+
+
+def close_all() -> None:
+    """Close every connection this process opened."""
+    with _targets_lock:
+        for target in _targets.values():
+            target.close()
+        _targets.clear()
+
+
+def ssh_error(exc: BaseException, label: str, timeout: int) -> K8smError:
+    """Turn an SSH connection failure into one clear message with what to do."""
+    import socket
+
+    import paramiko
+
+    host = label.split("@", 1)[-1]
+    if isinstance(exc, paramiko.BadHostKeyException):
+        return K8smError(f"the host key of {host} has CHANGED since it was recorded in known_hosts "
+                         "(someone may be intercepting the connection)",
+                         f"if the change is expected, remove the old key (ssh-keygen -R '{_known_hosts_name(host)}') "
+                         "and verify the new one")
+    if isinstance(exc, paramiko.AuthenticationException):
+        return K8smError(f"SSH authentication failed for {label}",
+                         "check the key (-i KEY), your ssh-agent, or the user name (user@host)")
+    if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError) or isinstance(exc, ConnectionRefusedError):
+        return K8smError(f"{host} refused the SSH connection", "check the host and port, and that sshd runs there")
+    if isinstance(exc, socket.gaierror):
+        return K8smError(f"cannot resolve the host name in {label}", "check the spelling, or use an IP address")
+    text = str(exc).lower()
+    if isinstance(exc, (socket.timeout, TimeoutError)) or any(
+            s in text for s in ("banner", "timed out", "no existing session")):
+        return K8smError(f"{host} did not answer within {timeout}s", "check that the host is up and reachable "
+                         "(raise the limit with -t SECONDS)")
+    if isinstance(exc, paramiko.SSHException) and "known_hosts" in str(exc):
+        return K8smError(f"the host key of {host} is not in known_hosts",
+                         "verify it and add it (ssh once, or ssh-keyscan -p PORT HOST >> ~/.ssh/known_hosts), "
+                         "or pass --accept-host-key to trust it for this run")
+    if isinstance(exc, OSError):
+        return K8smError(f"cannot connect to {host}: {exc.strerror or exc}")
+    return K8smError(f"SSH connection to {label} failed: {_first_line(exc)}")
+
+
+def _known_hosts_name(host: str) -> str:
+    name, _, port = host.rpartition(":")
+    return host if not name or port == "22" else f"[{name}]:{port}"
 
 
 def _env_docker_host() -> str | None:

@@ -1,6 +1,7 @@
 #!/bin/bash
 # prepare-host.sh: make a Debian/Ubuntu host ready for k8sm, as root.
-#   - installs the Docker engine (docker.io), debootstrap and git from apt
+#   - installs the Docker engine (docker.io), debootstrap, git and openssh-server
+#     (the remote-mode tests run their own sshd; none is started here) from apt
 #   - starts the Docker engine if it is not running (systemd, or dockerd in the
 #     background where there is no systemd; its pid goes to $K8SM_DOCKERD_PIDFILE)
 #   - installs this checkout's Python package with its test extra
@@ -18,6 +19,7 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v git >/dev/null 2>&1 || missing+=(git)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)   # the remote-mode tests run a throwaway sshd on 127.0.0.1
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
     apt-get update -qq

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from k8sm.node import File, NodeHandle
+from k8sm.node import File
 from k8sm.topology import Lab, Node
 
 #: Where k8sm-daemon (scripts/) reads a daemon's command line from.
@@ -32,13 +32,17 @@ class Daemon:
     role: str    # which nodes run it
     task: str    # the invoke task that controls it
     argv: Callable[[Lab, Node], list[str]]
-    probe: Callable[[NodeHandle, Lab], Health]
+    probe_argv: Callable[[Lab, Node], list[str]]  # run inside the container while the daemon runs
+    parse_probe: Callable[[str], Health]          # its output -> health
     files: Callable[[Lab, Node], Mapping[str, File]] = field(default=lambda lab, node: {})
     quorum: bool = False  # healthy only while a majority of its nodes run
 
     def node_files(self, lab: Lab, node: Node) -> dict[str, File]:
-        """The argv file and config files this daemon needs on node."""
-        files = {f"{ARGV_DIR}/{self.name}.argv": argv_file(self.argv(lab, node))}
+        """The argv and probe files and the config files this daemon needs on node."""
+        files = {
+            f"{ARGV_DIR}/{self.name}.argv": argv_file(self.argv(lab, node)),
+            f"{ARGV_DIR}/{self.name}.probe": argv_file(self.probe_argv(lab, node)),
+        }
         files.update(self.files(lab, node))
         return files
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from k8sm import parallel
 from k8sm.daemons.base import Daemon, DaemonState
 from k8sm.errors import DaemonError, K8smError
-from k8sm.node import NodeHandle
+from k8sm.node import NodeHandle, exec_on
 from k8sm.target import Target
 from k8sm.topology import Lab, Node
 
@@ -20,22 +21,64 @@ Say = Callable[[str], None]
 ArgvFor = Callable[[Node], list[str]]
 
 
-def state(handle: NodeHandle, daemon: Daemon, lab: Lab) -> DaemonState:
-    """Process state from the pid file, plus the health probe if it runs."""
-    result = handle.exec(["k8sm-daemon", "status", daemon.name], check=False)
-    words = result.output.split()
-    if result.exit_code != 0 or len(words) != 2 or words[0] != "running":
-        return DaemonState(handle.node.name, daemon.name, running=False)
-    health = daemon.probe(handle, lab)
-    return DaemonState(handle.node.name, daemon.name, running=True, pid=int(words[1]),
-                       healthy=health.healthy, detail=health.detail)
+@dataclass
+class Report:
+    """One daemon's section of `k8sm-daemon check` output."""
+
+    running: bool = False
+    pid: int | None = None
+    probe_output: str | None = None  # None: no probe ran
+
+
+def check_nodes(target: Target, jobs: Sequence[tuple[Node, Sequence[Daemon]]]) -> list[list[DaemonState]]:
+    """Each node's daemons: process state (pid file) and health (probe), one exec per node, all at once."""
+    argvs = [(node, ["k8sm-daemon", "check", *(d.name for d in node_daemons)]) for node, node_daemons in jobs]
+    results = exec_on(target, argvs)
+    return [interpret(node, node_daemons, result.output)
+            for (node, node_daemons), result in zip(jobs, results, strict=True)]
+
+
+def interpret(node: Node, daemons: Sequence[Daemon], output: str) -> list[DaemonState]:
+    """`k8sm-daemon check` output -> a DaemonState per daemon."""
+    reports = parse_check(output)
+    states = []
+    for daemon in daemons:
+        report = reports.get(daemon.name, Report())
+        if not report.running:
+            states.append(DaemonState(node.name, daemon.name, running=False))
+        elif report.probe_output is None:
+            states.append(DaemonState(node.name, daemon.name, running=True, pid=report.pid,
+                                      detail="no probe configured; run --start again"))
+        else:
+            health = daemon.parse_probe(report.probe_output)
+            states.append(DaemonState(node.name, daemon.name, running=True, pid=report.pid,
+                                      healthy=health.healthy, detail=health.detail))
+    return states
+
+
+def parse_check(output: str) -> dict[str, Report]:
+    """`k8sm-daemon check` output -> a Report per daemon named in it."""
+    reports: dict[str, Report] = {}
+    current: Report | None = None
+    probe_lines: list[str] | None = None
+    for line in output.splitlines():
+        words = line.split()
+        if line.startswith("@@daemon ") and len(words) >= 3:
+            running = words[2] == "running" and len(words) == 4 and words[3].isdigit()
+            current = reports[words[1]] = Report(running, int(words[3]) if running else None)
+            probe_lines = None
+        elif line == "@@probe" and current is not None:
+            probe_lines = []
+            current.probe_output = ""
+        elif probe_lines is not None and current is not None:
+            probe_lines.append(line)
+            current.probe_output = "\n".join(probe_lines)
+    return reports
 
 
 def states(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> list[DaemonState]:
-    """The daemon's state on each node, probed in parallel; raises on the first unreachable node."""
-    outcomes = parallel.each(lambda n: state(NodeHandle(target, n), daemon, lab), nodes)
-    _raise_first(outcomes)
-    return [o.value for o in outcomes if o.value is not None]
+    """The daemon's state on each node; raises if a node's container is missing or stopped."""
+    return [node_states[0] for node_states in check_nodes(target, [(n, [daemon]) for n in nodes])]
 
 
 def start(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: Say, *,

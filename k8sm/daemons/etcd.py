@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from k8sm.daemons.base import DATA_ROOT, Daemon, Health
 from k8sm.errors import K8smError
-from k8sm.node import NodeHandle
 from k8sm.topology import Lab, Node
 
 DATA_DIR = f"{DATA_ROOT}/etcd"
@@ -87,11 +86,9 @@ _PROBE = ('etcdctl --endpoints="$1" --dial-timeout=2s --command-timeout=2s endpo
           'etcdctl --endpoints="$1" --dial-timeout=2s --command-timeout=2s endpoint health -w json')
 
 
-def probe(handle: NodeHandle, lab: Lab) -> Health:
-    """Healthy when the member answers, knows a leader and can commit."""
-    url = f"http://127.0.0.1:{lab.ports.etcd_client}"
-    result = handle.exec(["timeout", "8", "bash", "-c", _PROBE, "probe", url], check=False)
-    return parse_probe(result.output)
+def probe_argv(lab: Lab, node: Node) -> list[str]:
+    """Asks the local member whether it answers, knows a leader and can commit."""
+    return ["timeout", "8", "bash", "-c", _PROBE, "probe", f"http://127.0.0.1:{lab.ports.etcd_client}"]
 
 
 def parse_probe(output: str) -> Health:
@@ -111,4 +108,5 @@ def parse_probe(output: str) -> Health:
     return Health(healthy, role if healthy else f"{role}, cannot commit")
 
 
-ETCD = Daemon(name="etcd", title="etcd", role="etcd", task="etcd", argv=argv, probe=probe, quorum=True)
+ETCD = Daemon(name="etcd", title="etcd", role="etcd", task="etcd", argv=argv, probe_argv=probe_argv,
+              parse_probe=parse_probe, quorum=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from k8sm.daemons.base import DATA_ROOT, LOG_DIR, Daemon, Health
-from k8sm.node import File, NodeHandle
+from k8sm.node import File
 from k8sm.topology import Lab, Node
 
 CONF_DIR = "/etc/k8sm/zookeeper"
@@ -63,10 +63,8 @@ def zk_url(lab: Lab, path: str = "/mesos") -> str:
 _PROBE = 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 7; printf srvr >&3; cat <&3'
 
 
-def probe(handle: NodeHandle, lab: Lab) -> Health:
-    result = handle.exec(["timeout", "4", "bash", "-c", _PROBE, "probe", str(lab.ports.zookeeper_client)],
-                         check=False)
-    return parse_srvr(result.output)
+def probe_argv(lab: Lab, node: Node) -> list[str]:
+    return ["timeout", "4", "bash", "-c", _PROBE, "probe", str(lab.ports.zookeeper_client)]
 
 
 def parse_srvr(output: str) -> Health:
@@ -80,4 +78,4 @@ def parse_srvr(output: str) -> Health:
 
 
 ZOOKEEPER = Daemon(name="zookeeper", title="ZooKeeper", role="mesos-master", task="mesos.zk", argv=argv,
-                   probe=probe, files=files, quorum=True)
+                   probe_argv=probe_argv, parse_probe=parse_srvr, files=files, quorum=True)

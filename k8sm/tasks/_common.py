@@ -32,6 +32,7 @@ def k8sm_task(**kwargs: Any) -> Callable[[F], Any]:
         @functools.wraps(fn)
         def guarded(c: Context, *args: Any, **kw: Any) -> Any:
             try:
+                _open_if_remote(c)
                 return fn(c, *args, **kw)
             except K8smError as exc:
                 if os.environ.get("K8SM_DEBUG"):
@@ -52,15 +53,30 @@ def k8sm_task(**kwargs: Any) -> Callable[[F], Any]:
     return decorate
 
 
+def _open_if_remote(c: Context) -> None:
+    """Connect to a remote host up front, so SSH problems are the first and only error."""
+    from k8sm.target import is_remote, target_for
+
+    if is_remote(c):
+        target_for(c).open()
+
+
 _labs: dict[str, Lab] = {}
 
 
-def lab_of(c: Context) -> Lab:
-    """The topology: $K8SM_HOSTS, else config k8sm.hosts_file, else ./hosts.yaml (loaded once)."""
+def hosts_file(config: Any) -> Path:
+    """$K8SM_HOSTS, else config k8sm.hosts_file, else ./hosts.yaml, else the checkout's."""
     from k8sm import topology
 
-    configured = os.environ.get("K8SM_HOSTS") or c.config.get("k8sm", {}).get("hosts_file")
-    path = Path(configured) if configured else topology.default_hosts_file()
+    configured = os.environ.get("K8SM_HOSTS") or (config.get("k8sm") or {}).get("hosts_file")
+    return Path(configured) if configured else topology.default_hosts_file()
+
+
+def lab_of(c: Context) -> Lab:
+    """The topology of hosts_file(), loaded once per process."""
+    from k8sm import topology
+
+    path = hosts_file(c.config)
     key = str(path.resolve())
     if key not in _labs:
         _labs[key] = topology.load(path)

@@ -20,7 +20,10 @@ def run(c, recreate=False):
     say(f"lab {lab.name}: {len(lab.nodes)} nodes on {lab.network.name} ({lab.network.subnet}), {target.label}")
     actions = run_lab(target, lab, say, recreate=recreate)
     changed = [a for a in actions if a.changed]
-    if not changed:
+    drifted = [a for a in actions if a.note]
+    if not changed and drifted:
+        say(f"lab {lab.name}: all {len(actions)} containers already running; {len(drifted)} out of date (see above)")
+    elif not changed:
         say(f"lab {lab.name}: all {len(actions)} containers already running; nothing to do")
     else:
         counts: dict[str, int] = {}

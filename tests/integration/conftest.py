@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import Run, invoke
+from tests.cli import Run, invoke, k8sm
 
 BASE_IMAGE = "k8sm/base:bookworm"
 TEST_IMAGE_PREFIX = "k8sm-test/"
@@ -144,11 +144,12 @@ class TestLab:
     def invoke(self, *args: str, env: dict[str, str] | None = None, timeout: float = 900) -> Run:
         return invoke(*args, hosts=self.hosts, env=env, timeout=timeout)
 
+    def k8sm(self, *args: str, env: dict[str, str] | None = None, timeout: float = 900) -> Run:
+        """The k8sm program (with -H and friends in args)."""
+        return k8sm(*args, hosts=self.hosts, env=env, timeout=timeout)
+
     def ok(self, *args: str, **kwargs) -> Run:
-        run = self.invoke(*args, **kwargs)
-        assert run.code == 0, str(run)
-        assert "Traceback" not in run.stderr, str(run)
-        return run
+        return succeeded(self.invoke(*args, **kwargs))
 
     def container(self, node: str) -> str:
         return f"{self.prefix}{node}"
@@ -178,6 +179,12 @@ class TestLab:
             _quietly(docker.errors, api.remove_volume, v["Name"], force=True)
         for i in api.images(filters=selector):
             _quietly(docker.errors, api.remove_image, i["Id"], force=True)
+
+
+def succeeded(run: Run) -> Run:
+    assert run.code == 0, str(run)
+    assert "Traceback" not in run.stderr, str(run)
+    return run
 
 
 def _quietly(errors, action: Callable[..., object], *args: object, **kwargs: object) -> None:

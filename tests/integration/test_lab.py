@@ -108,7 +108,7 @@ def test_changed_settings_are_reported_and_applied_with_recreate(make_lab, built
     lab.write()
 
     run = lab.ok("run")
-    assert "kubernetes-mesos: running; its settings differ from hosts.yaml" in run.stdout
+    assert "kubernetes-mesos: running; its settings differ from hosts.yaml (`invoke run --recreate`" in run.stdout
     assert {c["Labels"]["io.k8sm.node"]: c["Id"] for c in lab.containers()} == ids
 
     run = lab.ok("run", "--recreate")

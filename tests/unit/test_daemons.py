@@ -141,3 +141,23 @@ def test_argv_file_is_one_argument_per_line_and_refuses_newlines():
         argv_file(["etcd", "--name", "a\nb"])
     with pytest.raises(ValueError):
         argv_file(["etcd", ""])
+
+
+def test_probe_files_are_written_beside_the_argv(lab):
+    files = etcd.ETCD.node_files(lab, lab.node("etcd-0"))
+    probe = files["/etc/k8sm/daemons/etcd.probe"].content.splitlines()
+    assert probe[:4] == ["timeout", "8", "bash", "-c"] and probe[-1] == "http://127.0.0.1:2379"
+
+
+def test_parse_check_output():
+    from k8sm.daemons.control import parse_check
+
+    reports = parse_check("@@daemon zookeeper running 42\n@@probe\nZookeeper version: 3.8\nMode: leader\n\n"
+                          "@@daemon mesos-master stopped\n@@daemon other running 7\n@@probe\n\n"
+                          "@@daemon bare running 9\n")
+    assert (reports["zookeeper"].running, reports["zookeeper"].pid) == (True, 42)
+    assert zookeeper.parse_srvr(reports["zookeeper"].probe_output).detail == "leader"
+    assert not reports["mesos-master"].running and reports["mesos-master"].pid is None
+    assert reports["other"].probe_output == ""
+    assert reports["bare"].probe_output is None
+    assert parse_check("garbage\n") == {}

@@ -145,3 +145,15 @@ def test_list_names_configured_daemons(daemons):
     daemons.configure("etcd", ["etcd"])
     daemons.configure("zookeeper", ["java"])
     assert daemons("list").stdout.split() == ["etcd", "zookeeper"]
+
+
+def test_check_reports_state_and_probe_in_one_call(daemons, tmp_path):
+    daemons.configure("alpha", ["sleep", "300"])
+    (daemons.argv_dir / "alpha.probe").write_text("printf\n%s|%s\nhealthy\n$(reboot)\n")
+    daemons.configure("beta", ["sleep", "300"])
+    assert daemons("start", "alpha").returncode == 0
+    result = daemons("check", "alpha", "beta")
+    assert result.returncode == 0
+    pid = daemons.pid("alpha")
+    assert result.stdout == f"@@daemon alpha running {pid}\n@@probe\nhealthy|$(reboot)\n@@daemon beta stopped\n"
+    assert daemons("check", "../x").returncode == 1

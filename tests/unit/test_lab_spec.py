@@ -84,6 +84,7 @@ def test_node_env_is_shell_safe(lab):
 def test_node_files_carry_identity_peers_and_daemon_config(lab):
     files = node_files(lab, lab.node("mesos-master-0"))
     assert set(files) == {"/etc/k8sm/node.env", "/etc/k8sm/peers", "/etc/k8sm/daemons/zookeeper.argv",
+                          "/etc/k8sm/daemons/zookeeper.probe",
                           "/etc/k8sm/zookeeper/zoo.cfg", "/var/lib/k8sm/zookeeper/myid"}
     assert files["/etc/k8sm/peers"].content == peers_file(lab)
     assert peers_file(lab).splitlines()[6] == "kubernetes-mesos 172.30.1.7 framework"

@@ -1,0 +1,58 @@
+"""The target seam: exec batching for SSH, exit-code framing, SSH error messages."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+
+import paramiko
+import pytest
+
+from k8sm.target import (
+    REPORT_EXIT,
+    ExecResult,
+    batch_script,
+    parse_batch,
+    split_exit,
+    ssh_error,
+)
+
+
+def test_report_exit_wrapper_keeps_arguments_literal_and_reports_the_code():
+    hostile = "$(touch /tmp/k8sm-pwned); `id` | tee"
+    out = subprocess.run([*REPORT_EXIT, "sh", "-c", 'printf %s "$1"; exit 7', "_", hostile],
+                         capture_output=True, text=True).stdout
+    assert split_exit(out) == ExecResult(7, hostile)
+    assert split_exit("no marker at all") == ExecResult(-1, "no marker at all")
+
+
+def test_batch_script_quotes_every_value(tmp_path):
+    fake = tmp_path / "docker"  # prints its argv, one per line, to check the quoting (not a docker stand-in)
+    fake.write_text('#!/bin/sh\nfor a in "$@"; do printf "[%s]\\n" "$a"; done\n[ "$3" = fail ] && exit 4\nexit 0\n')
+    fake.chmod(0o755)
+    jobs = [("c1", ["echo", "a b", "$(reboot)", "x;y"]), ("c 2", ["fail"]), ("c3", [])]
+    script = batch_script(jobs, "@@B")
+    run = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    results = parse_batch(run.stdout, "@@B", 3)
+    assert results[0] == ExecResult(0, "[exec]\n[c1]\n[echo]\n[a b]\n[$(reboot)]\n[x;y]")
+    assert results[1] == ExecResult(4, "[exec]\n[c 2]\n[fail]")
+    assert results[2] == ExecResult(0, "[exec]\n[c3]")
+
+
+def test_parse_batch_marks_missing_results():
+    assert parse_batch("@@B 0 0\nfine\n", "@@B", 2) == [ExecResult(0, "fine"), ExecResult(-1, "no result")]
+
+
+@pytest.mark.parametrize(("exc", "expected"), [
+    (paramiko.ssh_exception.NoValidConnectionsError({("127.0.0.1", 22): OSError("refused")}),
+     "h:22 refused the SSH connection"),
+    (paramiko.AuthenticationException("nope"), "SSH authentication failed for root@h:22"),
+    (paramiko.SSHException("Server '[h]:22' not found in known_hosts"), "the host key of h:22 is not in known_hosts"),
+    (paramiko.BadHostKeyException("h", None, None),
+     "the host key of h:22 has CHANGED"),
+    (TimeoutError("timed out"), "h:22 did not answer within 5s"),
+    (paramiko.SSHException("Error reading SSH protocol banner"), "h:22 did not answer within 5s"),
+    (socket.gaierror(-2, "Name or service not known"), "cannot resolve the host name in root@h:22"),
+])
+def test_ssh_errors_say_what_is_wrong(exc, expected):
+    assert str(ssh_error(exc, "root@h:22", 5)).startswith(expected)
