@@ -58,10 +58,9 @@ class ContainerUnavailable(K8smError):
 class Target:
     """A machine running the lab: shell commands through `ctx`, Docker through `docker`."""
 
-    def __init__(self, ctx: Context, label: str = "local", docker_url: str | None = None) -> None:
+    def __init__(self, ctx: Context, label: str = "local") -> None:
         self.ctx = ctx
         self.label = label
-        self._docker_url = docker_url
         self._client: docker.APIClient | None = None
         self._lock = threading.RLock()
 
@@ -80,12 +79,9 @@ class Target:
         import docker
         from docker.utils import kwargs_from_env
 
-        where = self._docker_url or _env_docker_host() or "unix:///var/run/docker.sock"
+        where = _env_docker_host() or "unix:///var/run/docker.sock"
         try:
-            kwargs: dict[str, Any] = {} if self._docker_url else kwargs_from_env()
-            if self._docker_url:
-                kwargs["base_url"] = self._docker_url
-            client = docker.APIClient(version="auto", timeout=API_TIMEOUT, **kwargs)
+            client = docker.APIClient(version="auto", timeout=API_TIMEOUT, **kwargs_from_env())
             client.ping()
         except Exception as exc:  # docker raises a zoo of types here
             raise engine_error(exc, where) from None
@@ -128,9 +124,9 @@ class Target:
         return self.ctx.run(shlex.join(argv), hide=hide, warn=warn, in_stream=False, **kwargs)
 
     def pipeline(self, *commands: Sequence[str], hide: bool | str = False, warn: bool = False) -> Result:
-        """Run `a | b | ...` on the target, each argv quoted; fails if any stage fails."""
+        """Run `a | b | ...` on the target, each argv quoted; fails if any stage fails (bash's pipefail)."""
         line = " | ".join(shlex.join(argv) for argv in commands)
-        return self.ctx.run(f"set -o pipefail; {line}", hide=hide, warn=warn, in_stream=False)
+        return self.sh(["bash", "-c", f"set -o pipefail; {line}"], hide=hide, warn=warn)
 
     def has_command(self, name: str) -> bool:
         """Whether `name` is on the target's PATH."""
