@@ -18,7 +18,7 @@ from k8sm import daemons, labels, parallel
 from k8sm.errors import EngineError, ImageMissing, K8smError
 from k8sm.images import image_ids
 from k8sm.node import File, NodeHandle
-from k8sm.target import Target, engine_error, is_engine_exception
+from k8sm.target import Target, engine_error
 from k8sm.topology import Lab, Node
 
 Say = Callable[[str], None]
@@ -143,14 +143,7 @@ def run(target: Target, lab: Lab, say: Say, *, recreate: bool = False) -> list[N
     for a in actions:
         if a.changed or a.note:
             say(f"  {a.node}: {a.action}{f'; {a.note}' if a.note else ''}")
-    errors = [o for o in outcomes if not o.ok]
-    if errors:
-        first = errors[0].error
-        if isinstance(first, K8smError):
-            raise first
-        if first is not None and is_engine_exception(first):
-            raise engine_error(first) from None
-        raise first  # type: ignore[misc]
+    parallel.raise_first(outcomes)
     return actions
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -40,3 +40,17 @@ def _call(fn: Callable[[T], R], item: T) -> Outcome[T, R]:
         return Outcome(item, value=fn(item))
     except Exception as exc:  # reported by the caller, per item
         return Outcome(item, error=exc)
+
+
+def raise_first(outcomes: Sequence[Outcome[T, R]]) -> None:
+    """Re-raise the first failure; a K8smError also names how many other items failed."""
+    from k8sm.errors import K8smError
+
+    failed = [o for o in outcomes if o.error is not None]
+    if not failed:
+        return
+    first = failed[0].error
+    if len(failed) > 1 and isinstance(first, K8smError):
+        others = ", ".join(str(getattr(o.item, "name", o.item)) for o in failed[1:])
+        raise K8smError(f"{first.message} (and {len(failed) - 1} more: {others})", first.hint) from None
+    raise first  # type: ignore[misc]

@@ -95,7 +95,7 @@ class Target:
         from k8sm import parallel
 
         outcomes = parallel.each(lambda job: self._exec_api(*job), jobs)
-        for o in outcomes:
+        for o in outcomes:  # the first failure as it is: exec_on names its node
             if o.error is not None:
                 raise o.error
         return [o.value for o in outcomes if o.value is not None]

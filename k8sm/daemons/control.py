@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from k8sm import parallel
 from k8sm.daemons.base import Daemon, DaemonState
-from k8sm.errors import DaemonError, K8smError
+from k8sm.errors import DaemonError
 from k8sm.node import NodeHandle, exec_on
 from k8sm.target import Target
 from k8sm.topology import Lab, Node
@@ -105,7 +105,7 @@ def start(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: 
     for o in outcomes:
         if o.ok:
             say(f"  {o.item.name}: {o.value}")
-    _raise_first(outcomes)
+    parallel.raise_first(outcomes)
     if not wait:
         return []
     if daemon.quorum:
@@ -152,18 +152,7 @@ def kill(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: S
     for o in outcomes:
         if o.ok:
             say(f"  {o.item.name}: {o.value}")
-    _raise_first(outcomes)
-
-
-def _raise_first(outcomes: Sequence[parallel.Outcome]) -> None:
-    errors = [o for o in outcomes if not o.ok]
-    if not errors:
-        return
-    first = errors[0].error
-    if len(errors) > 1 and isinstance(first, K8smError):
-        others = ", ".join(o.item.name for o in errors[1:])
-        raise K8smError(f"{first.message} (and {len(errors) - 1} more: {others})", first.hint) from None
-    raise first  # type: ignore[misc]
+    parallel.raise_first(outcomes)
 
 
 def _tail(output: str) -> str:
