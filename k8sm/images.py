@@ -1,22 +1,25 @@
-"""The lab's images: what they are, how they are built, and the base image.
+"""The lab's images: what they are and how they are built.
 
 Every image is built FROM a parent (the base image for `node`, `node` for
 the role images) and labelled with a hash of everything that goes into it:
-its build context, its build arguments and its parent's image ID. An image
-whose label matches is up to date and is not built again.
+its build context, its build arguments, its parent's image ID and the IDs of
+the distributions it takes in (k8sm.dists). An image whose label matches is
+up to date and is not built again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 import tarfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from k8sm import dists
+from k8sm.engine import inspect_image, inspect_image_id
 from k8sm.errors import ImageMissing, K8smError
 from k8sm.labels import IMAGE, IMAGE_HASH, LAB
 from k8sm.resources import dockerfiles_dir, scripts_dir
@@ -24,7 +27,8 @@ from k8sm.target import Target, engine_error, is_engine_exception
 from k8sm.topology import Lab
 
 #: Scripts copied into every role image (see scripts/).
-SCRIPTS = ("k8sm-daemon", "etcd-cluster.sh", "mesos.sh", "k8sm.sh", "seed-cli.sh")
+SCRIPTS = ("k8sm-daemon", "k8sm-dind", "k8sm-mesos-agent", "k8sm-zk-leader",
+           "etcd-cluster.sh", "mesos.sh", "k8sm.sh", "seed-cli.sh")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class ImageSpec:
     parent: str | None  # None: built FROM the base image
     with_scripts: bool
     summary: str
+    dists: tuple[str, ...] = ()  # distributions it takes in (see k8sm.dists)
 
     @property
     def directory(self) -> Path:
@@ -46,10 +51,11 @@ IMAGES: dict[str, ImageSpec] = {
     for spec in (
         ImageSpec("node", None, False, "shared layer: base image + common tools"),
         ImageSpec("etcd", "node", True, "etcd cluster member"),
-        ImageSpec("mesos-master", "node", True, "ZooKeeper + Mesos master"),
-        ImageSpec("framework", "node", True, "kubernetes-mesos framework (km) + kubectl"),
-        ImageSpec("minion", "node", True, "Mesos agent + Docker engine"),
-        ImageSpec("client", "node", True, "kubectl client"),
+        ImageSpec("mesos-master", "node", True, "ZooKeeper + Mesos master", ("mesos",)),
+        ImageSpec("framework", "node", True, "kubernetes-mesos framework (km) + kubectl", ("kubernetes",)),
+        ImageSpec("minion", "node", True, "Mesos agent + Docker engine (+ km for executors)", ("mesos", "kubernetes")),
+        ImageSpec("client", "node", True, "kubectl client", ("kubernetes",)),
+        ImageSpec("mesos-builder", "node", False, "tools to build Apache Mesos from source (build.mesos only)"),
     )
 }
 
@@ -142,10 +148,12 @@ class Builder:
         self.no_cache = no_cache
         self.verbose = verbose
         self.pull = pull
+        self.dist_ids: dict[str, str] = {}
 
     def build(self, names: Sequence[str]) -> list[BuildResult]:
         specs = plan(names)
         base_id = self.base_image_id()
+        self.dist_ids = self.resolve_dists({d for spec in specs for d in spec.dists})
         ids: dict[str | None, str] = {None: base_id}
         results = []
         for spec in specs:
@@ -153,6 +161,15 @@ class Builder:
             ids[spec.name] = image_id
             results.append(result)
         return results
+
+    def resolve_dists(self, names: set[str]) -> dict[str, str]:
+        """The dist image each wanted distribution comes from (an empty one where not built)."""
+        chosen = {}
+        for name in sorted(names):
+            image_id, described = dists.resolve(self.target, self.lab, dists.DISTS[name])
+            self.say(f"{name}: {described}")
+            chosen[name] = image_id
+        return chosen
 
     def base_image_id(self) -> str:
         """The base image's ID, pulling a registry image if asked to; else a clear error."""
@@ -181,7 +198,7 @@ class Builder:
         ref = self.lab.images.ref(spec.name)
         files = context_files(spec)
         arg = "BASE_IMAGE" if spec.parent is None else "NODE_IMAGE"
-        buildargs = {arg: parent_id}
+        buildargs = {arg: parent_id, **{dists.DISTS[d].arg: self.dist_ids[d] for d in spec.dists}}
         digest = context_hash(files, buildargs, parent_id)
         existing = inspect_image(self.target, ref)
         labels = (existing.get("Config") or {}).get("Labels") or {} if existing else {}
@@ -219,7 +236,8 @@ class Builder:
                     tail = (tail + [line])[-20:]
                     if line.startswith("Step "):
                         step = line
-                        self.say(f"[{name}] {_shorten(line)}")
+                        if self.verbose or _SHOWN_STEP.search(line):
+                            self.say(f"[{name}] {_shorten(line)}")
                     elif self.verbose:
                         self.say(f"[{name}]   {line}")
         except BuildFailed:
@@ -243,74 +261,14 @@ class BuildFailed(K8smError):
         super().__init__(message, f"fix the cause, then `invoke build --image {name}` again (add --verbose for all output)")
 
 
+#: Build steps worth showing by default: the ones that do work.
+_SHOWN_STEP = re.compile(r"^Step \d+/\d+ : (RUN|COPY|ADD) ")
+
+
 def _shorten(line: str, width: int = 100) -> str:
     return line if len(line) <= width else line[: width - 3] + "..."
-
-
-def inspect_image(target: Target, ref: str) -> dict[str, Any] | None:
-    """The engine's inspect data for ref, or None if it is not there."""
-    import docker.errors
-
-    try:
-        return target.docker.inspect_image(ref)
-    except docker.errors.ImageNotFound:
-        return None
-    except docker.errors.NotFound:
-        return None
-    except Exception as exc:
-        if not is_engine_exception(exc):
-            raise
-        raise engine_error(exc) from None
-
-
-def inspect_image_id(target: Target, ref: str) -> str | None:
-    data = inspect_image(target, ref)
-    return data["Id"] if data else None
 
 
 def image_ids(target: Target, lab: Lab) -> dict[str, str | None]:
     """The engine's image ID for each of the lab's role images (None where missing)."""
     return {ref: inspect_image_id(target, ref) for ref in (lab.images.ref(name) for name in images_for(lab))}
-
-
-# ------------------------------------------------------------------ base image
-
-
-def build_base(target: Target, lab: Lab, say: Say, *, force: bool = False, mirror: str | None = None,
-               suite: str | None = None) -> str:
-    """Make the base image from Debian packages (debootstrap | docker import); returns its ref."""
-    ref = lab.images.base
-    if inspect_image_id(target, ref) and not force:
-        say(f"base image {ref} already exists on {target.label} (use --force to make it again)")
-        return ref
-    mirror = mirror or lab.images.debian_mirror
-    suite = suite or lab.images.debian_suite
-    for command, package in (("debootstrap", "debootstrap"), ("docker", "docker.io (the docker CLI)"),
-                             ("tar", "tar")):
-        if not target.has_command(command):
-            raise K8smError(f"{command} is not installed on {target.label}", f"install {package} there first")
-    if not target.is_root():
-        raise K8smError(f"build.base needs root on {target.label} (debootstrap creates device files)",
-                        "run it as root (e.g. with sudo)")
-    workdir = target.sh(["mktemp", "-d", "/tmp/k8sm-base.XXXXXX"], hide=True).stdout.strip()
-    rootfs = f"{workdir}/rootfs"
-    try:
-        say(f"debootstrap --variant=minbase {suite} from {mirror} (about 30 s) ...")
-        result = target.sh(["debootstrap", "--variant=minbase", suite, rootfs, mirror], warn=True, hide="stdout")
-        if not result.ok:
-            raise K8smError(f"debootstrap of {suite} from {mirror} failed (exit {result.exited})",
-                            "check the mirror URL (images.debian_mirror) and the network; its output is above")
-        say(f"importing {rootfs} as {ref} ...")
-        changes = ["LABEL io.k8sm.image=base", f"LABEL io.k8sm.debian-suite={suite}",
-                   "ENV LANG=C.UTF-8", 'CMD ["bash"]']
-        import_argv = ["docker", "import"]
-        for change in changes:
-            import_argv += ["--change", change]
-        import_argv += ["-", ref]
-        result = target.pipeline(["tar", "-C", rootfs, "-c", "."], import_argv, hide=True, warn=True)
-        if not result.ok:
-            raise K8smError(f"docker import of the base image failed: {(result.stderr or result.stdout).strip()}")
-    finally:
-        target.sh(["rm", "-rf", "--one-file-system", workdir], hide=True, warn=True)
-    say(f"base image {ref} is ready")
-    return ref

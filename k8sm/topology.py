@@ -11,7 +11,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +50,15 @@ DEFAULT_PORTS: Mapping[str, int] = {
     "mesos_master": 5050,
     "mesos_agent": 5051,
     "apiserver": 8080,
+    "controller_manager": 10252,
+    "scheduler": 10251,
 }
 
 #: Ports that listen in the same container and so must differ.
 _PORTS_SHARING_A_CONTAINER = (
     ("etcd_client", "etcd_client_legacy", "etcd_peer"),
     ("zookeeper_client", "zookeeper_peer", "zookeeper_election", "mesos_master"),
+    ("apiserver", "controller_manager", "scheduler"),
 )
 
 
@@ -133,11 +136,41 @@ class Ports:
     mesos_master: int = 5050
     mesos_agent: int = 5051
     apiserver: int = 8080
+    controller_manager: int = 10252
+    scheduler: int = 10251
 
 
 @dataclass(frozen=True)
 class EtcdSettings:
     cluster_token: str = "k8sm-etcd-cluster"
+
+
+@dataclass(frozen=True)
+class MesosSettings:
+    """Apache Mesos: which release `build.mesos` builds, and the cluster's name."""
+
+    version: str = "1.11.0"
+    url: str = "https://archive.apache.org/dist/mesos/{version}/mesos-{version}.tar.gz"
+    cluster: str = "k8sm"
+
+    @property
+    def source_url(self) -> str:
+        return self.url.replace("{version}", self.version)
+
+
+@dataclass(frozen=True)
+class KubernetesSettings:
+    """Kubernetes-on-Mesos: the source `build.k8s` builds, and the km daemons' settings."""
+
+    repo: str = "https://github.com/kubernetes/kubernetes"
+    ref: str = "v1.1.8"
+    checkout: str = "/opt/kubernetes"
+    service_cluster_ip_range: str = "10.10.10.0/24"
+    cluster_dns: str = "10.10.10.10"
+    cluster_domain: str = "cluster.local"
+    mesos_user: str = "root"
+    log_level: int = 2
+    nginx_image: str = "nginx"
 
 
 @dataclass(frozen=True)
@@ -155,6 +188,8 @@ class Lab:
     all_nodes: tuple[Node, ...]
     hosts: tuple[PhysicalHost, ...] = ()
     source: str = "hosts.yaml"
+    mesos: MesosSettings = MesosSettings()
+    kubernetes: KubernetesSettings = KubernetesSettings()
 
     @property
     def nodes(self) -> tuple[Node, ...]:
@@ -302,7 +337,8 @@ class _Reader:
     # -- sections
 
     def lab(self, data: Any, source: str) -> Lab | None:
-        top = self.mapping(data, "", ("hosts", "lab", "network", "images", "ports", "etcd", "nodes"))
+        top = self.mapping(data, "", ("hosts", "lab", "network", "images", "ports", "etcd", "mesos", "kubernetes",
+                                      "nodes"))
         lab_m = self.mapping(top.get("lab"), "lab", ("name", "container_prefix", "security", "publish_address"))
         name = self.string(lab_m, "name", "lab", "k8sm", _DOCKER_NAME, "a valid name (letters, digits, _ . -)")
         prefix = self.string(lab_m, "container_prefix", "lab", "", _PREFIX,
@@ -322,6 +358,8 @@ class _Reader:
         etcd_m = self.mapping(top.get("etcd"), "etcd", ("cluster_token",))
         etcd = EtcdSettings(self.string(etcd_m, "cluster_token", "etcd", "k8sm-etcd-cluster", _SAFE_TEXT,
                                         "a token of letters, digits and _.:/@+=,-"))
+        mesos = self.mesos(top.get("mesos"))
+        kubernetes = self.kubernetes(top.get("kubernetes"))
         hosts = self.hosts(top.get("hosts"))
         nodes = self.nodes(top.get("nodes"), network, prefix)
         if isinstance(top.get("nodes"), list) and top["nodes"]:
@@ -332,7 +370,52 @@ class _Reader:
         return Lab(
             name=name, container_prefix=prefix, security=security, publish_address=publish_address,
             network=network, images=images, ports=ports, etcd=etcd, all_nodes=tuple(nodes),
-            hosts=tuple(hosts), source=source,
+            hosts=tuple(hosts), source=source, mesos=mesos, kubernetes=kubernetes,
+        )
+
+    def mesos(self, value: Any) -> MesosSettings:
+        d = MesosSettings()
+        m = self.mapping(value, "mesos", ("version", "url", "cluster"))
+        return MesosSettings(
+            version=self.string(m, "version", "mesos", d.version, re.compile(r"^[0-9][0-9A-Za-z.+~-]*$"),
+                                "a Mesos version (e.g. 1.11.0)"),
+            url=self.string(m, "url", "mesos", d.url, re.compile(r"^(https?|file)://[^\s'\"`$;|&<>]+$"),
+                            "an http(s):// or file:// URL ({version} is replaced)"),
+            cluster=self.string(m, "cluster", "mesos", d.cluster, _DOCKER_NAME, "a cluster name (letters, digits, _ . -)"),
+        )
+
+    def kubernetes(self, value: Any) -> KubernetesSettings:
+        d = KubernetesSettings()
+        m = self.mapping(value, "kubernetes", [f.name for f in fields(KubernetesSettings)])
+        key = "kubernetes"
+        service_range = self.string(m, "service_cluster_ip_range", key, d.service_cluster_ip_range)
+        cluster_dns = self.string(m, "cluster_dns", key, d.cluster_dns)
+        try:
+            net = ipaddress.ip_network(service_range, strict=True)
+            try:
+                if ipaddress.ip_address(cluster_dns) not in net:
+                    self.bad("kubernetes.cluster_dns", f"{cluster_dns} is outside service_cluster_ip_range {net}")
+            except ValueError:
+                self.bad("kubernetes.cluster_dns", f"{cluster_dns!r} is not an IP address")
+        except ValueError:
+            self.bad("kubernetes.service_cluster_ip_range", f"{service_range!r} is not a network in CIDR form")
+        log_level = self.integer(m, "log_level", key, d.log_level)
+        if not 0 <= log_level <= 10:
+            self.bad("kubernetes.log_level", f"{log_level} is not between 0 and 10")
+        return KubernetesSettings(
+            repo=self.string(m, "repo", key, d.repo, re.compile(r"^((https?|ssh|git|file)://|/)[^\s'\"`$;|&<>]+$"),
+                             "a git URL or an absolute path"),
+            ref=self.string(m, "ref", key, d.ref, re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"), "a git ref"),
+            checkout=self.string(m, "checkout", key, d.checkout, re.compile(r"^/[A-Za-z0-9._/-]*$"),
+                                 "an absolute path (on the machine that runs the lab)"),
+            service_cluster_ip_range=service_range,
+            cluster_dns=cluster_dns,
+            cluster_domain=self.string(m, "cluster_domain", key, d.cluster_domain,
+                                       re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$"),
+                                       "a DNS domain"),
+            mesos_user=self.string(m, "mesos_user", key, d.mesos_user, re.compile(r"^[a-z_][a-z0-9_-]*$"), "a user name"),
+            log_level=log_level,
+            nginx_image=self.string(m, "nginx_image", key, d.nginx_image, _IMAGE_REF, "an image reference"),
         )
 
     def network(self, value: Any, lab_name: str) -> Network:

@@ -2,7 +2,7 @@
 # etcd-cluster.sh: the original's etcd control script, on top of k8sm-daemon.
 # The node's identity and peers come from /etc/k8sm (written by `invoke run`).
 set -u
-source /usr/local/lib/k8sm/seed-cli.sh
+source "$(dirname "$(readlink -f "$0")")/seed-cli.sh"
 
 usage() {
     cat <<'USAGE'

@@ -1,7 +1,7 @@
 #!/bin/bash
 # k8sm.sh: the original's Kubernetes-Mesos (km) control script, on top of k8sm-daemon.
 set -u
-source /usr/local/lib/k8sm/seed-cli.sh
+source "$(dirname "$(readlink -f "$0")")/seed-cli.sh"
 
 usage() {
     cat <<'USAGE'
