@@ -103,9 +103,38 @@ def peers_file(lab: Lab) -> str:
     return "".join(f"{n.name} {n.ip} {n.role}\n" for n in lab.nodes)
 
 
+def kubeconfig(lab: Lab) -> str:
+    """~/.kube/config for the kubectl nodes: the lab's apiserver, so kubectl's own arguments stay untouched."""
+    from k8sm.daemons.km import api_url
+
+    return (
+        "# written by `invoke run` from hosts.yaml\n"
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- name: {lab.name}\n  cluster:\n    server: {api_url(lab)}\n"
+        f"contexts:\n- name: {lab.name}\n  context:\n    cluster: {lab.name}\n"
+        f"current-context: {lab.name}\n"
+    )
+
+
+def nginx_example(lab: Lab) -> str:
+    """The seed's example pod, /opt/nginx.yaml (`invoke kubectl -- create -f /opt/nginx.yaml`)."""
+    return (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: nginx\n  labels:\n    app: nginx\n"
+        f"spec:\n  containers:\n  - name: nginx\n    image: {lab.kubernetes.nginx_image}\n"
+        "    ports:\n    - containerPort: 80\n"
+    )
+
+
+#: Roles whose nodes run kubectl against the lab's apiserver.
+KUBECTL_ROLES = ("framework", "client")
+
+
 def node_files(lab: Lab, node: Node) -> dict[str, File]:
     """Everything `run` writes into a node: identity, peers, its daemons' command lines and configs."""
     files = {"/etc/k8sm/node.env": File(node_env(lab, node)), "/etc/k8sm/peers": File(peers_file(lab))}
+    if node.role in KUBECTL_ROLES and lab.framework is not None:
+        files["/root/.kube/config"] = File(kubeconfig(lab), 0o600)
+        files["/opt/nginx.yaml"] = File(nginx_example(lab))
     for daemon in daemons.for_role(node.role):
         files.update(daemon.node_files(lab, node))
     return files
@@ -200,9 +229,23 @@ def ensure_container(target: Target, lab: Lab, node: Node, current: dict[str, An
         _start(target, lab, node, current["Id"])
         return NodeAction(node.name, "started", note)
     container_id = create_container(target, lab, node, spec)
-    NodeHandle(target, node).put_files(node_files(lab, node))
-    _start(target, lab, node, container_id)
+    try:
+        NodeHandle(target, node).put_files(node_files(lab, node))
+        _start(target, lab, node, container_id)
+    except BaseException:
+        # a container without its files would pass for a good one on the next run
+        _remove_quietly(target, container_id)
+        raise
     return NodeAction(node.name, action)
+
+
+def _remove_quietly(target: Target, container_id: str) -> None:
+    import docker.errors
+
+    try:
+        target.docker.remove_container(container_id, force=True)
+    except docker.errors.NotFound:
+        pass
 
 
 def drift_of(current: dict[str, Any], spec: ContainerSpec, image_id: str | None) -> str:
@@ -260,11 +303,9 @@ def _start(target: Target, lab: Lab, node: Node, container_id: str) -> None:
     except docker.errors.APIError as exc:
         text = str(exc.explanation or exc)
         if container_spec(lab, node).privileged and ("apply caps" in text or "operation not permitted" in text):
-            target.docker.remove_container(container_id, force=True)
             raise EngineError(f"the Docker engine on {target.label} refused a privileged container for {node.name}",
                               "set `lab.security: capabilities` in hosts.yaml") from None
         if "port is already allocated" in text or "address already in use" in text:
-            target.docker.remove_container(container_id, force=True)
             raise K8smError(f"{node.name}: a published port is already in use on {target.label} ({_first_line(text)})",
                             "change its `publish` entry in hosts.yaml or free the port") from None
         raise engine_error(exc) from None

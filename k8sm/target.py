@@ -123,6 +123,11 @@ class Target:
         """Run argv on the target through its shell, each argument quoted."""
         return self.ctx.run(shlex.join(argv), hide=hide, warn=warn, in_stream=False, **kwargs)
 
+    def attach(self, argv: Sequence[str], *, tty: bool) -> int:
+        """Run argv with this terminal attached (stdin streamed in, a pty if tty); its exit code."""
+        result = self.ctx.run(shlex.join(argv), pty=tty, warn=True, hide=False)
+        return int(result.exited)
+
     def pipeline(self, *commands: Sequence[str], hide: bool | str = False, warn: bool = False) -> Result:
         """Run `a | b | ...` on the target, each argv quoted; fails if any stage fails (bash's pipefail)."""
         line = " | ".join(shlex.join(argv) for argv in commands)

@@ -36,6 +36,8 @@ class Daemon:
     parse_probe: Callable[[str], Health]          # its output -> health
     files: Callable[[Lab, Node], Mapping[str, File]] = field(default=lambda lab, node: {})
     quorum: bool = False  # healthy only while a majority of its nodes run
+    requires: tuple[str, ...] = ()  # commands its image must have ("a|b": either)
+    provided_by: str = "invoke build"  # what to run when they are missing
 
     def node_files(self, lab: Lab, node: Node) -> dict[str, File]:
         """The argv and probe files and the config files this daemon needs on node."""
@@ -75,3 +77,18 @@ class DaemonState:
             return "stopped" if not self.detail else self.detail
         state = "healthy" if self.healthy else "unhealthy"
         return f"{state} ({self.detail})" if self.detail else state
+
+
+def http_probe(url: str, seconds: int = 3) -> list[str]:
+    """A probe that GETs url and reports the body, then `@@http CODE` (000: no answer)."""
+    # curl expands the \n escapes of -w itself: the argv file holds no newline
+    return ["curl", "-s", "--max-time", str(seconds), "-w", "\\n@@http %{http_code}\\n", url]
+
+
+def parse_http(output: str) -> tuple[int, str]:
+    """http_probe output -> (status code, body); code 0 when nothing answered."""
+    body, mark, code = output.rpartition("\n@@http ")
+    if not mark:
+        body, mark, code = output.rpartition("@@http ")
+    code = code.strip()
+    return (int(code) if code.isdigit() else 0), body

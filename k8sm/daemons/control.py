@@ -82,9 +82,15 @@ def states(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> l
 
 
 def start(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: Say, *,
-          override: ArgvFor | None = None, wait: bool = True, timeout: float = 60.0) -> list[DaemonState]:
-    """Start the daemon on nodes (a no-op where it runs), then wait until healthy."""
+          override: ArgvFor | None = None, wait: bool = True, timeout: float = 60.0,
+          installed: bool = False) -> list[DaemonState]:
+    """Start the daemon on nodes (a no-op where it runs), then wait until healthy.
+
+    installed: the caller already ran require_installed for these nodes.
+    """
     say(f"{daemon.title}: starting on {', '.join(n.name for n in nodes)}")
+    if not installed:
+        require_installed(target, daemon, nodes)
 
     def start_one(node: Node) -> str:
         handle = NodeHandle(target, node)
@@ -93,9 +99,6 @@ def start(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: 
         if override is not None:
             argv += ["--", *override(node)]
         result = handle.exec(argv, check=False)
-        if result.exit_code == 127:
-            raise DaemonError(f"{daemon.title} is not installed in {node.name}'s image",
-                              "rebuild the images with `invoke build`")
         if not result.ok:
             raise DaemonError(f"{daemon.title} did not start on {node.name}: {_tail(result.output)}",
                               f"see its log: docker exec {node.container} k8sm-daemon log {daemon.name}")
@@ -116,6 +119,24 @@ def start(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: 
                 f"{daemon.majority(lab)} do (start the others with `invoke {daemon.task} --start`)")
             return []
     return wait_healthy(target, lab, daemon, nodes, say, timeout)
+
+
+#: Prints each wanted command ("a|b": any of them) that is not on the PATH.
+_MISSING = ('for want; do found=; for c in $(printf %s "$want" | tr "|" " "); do '
+            'command -v "$c" >/dev/null 2>&1 && found=1; done; [ -n "$found" ] || echo "$want"; done')
+
+
+def require_installed(target: Target, daemon: Daemon, nodes: Sequence[Node]) -> None:
+    """Raise, saying which task provides it, if the daemon's program is not in the nodes' image."""
+    if not daemon.requires:
+        return
+    results = exec_on(target, [(n, ["sh", "-c", _MISSING, "k8sm-requires", *daemon.requires]) for n in nodes])
+    for node, result in zip(nodes, results, strict=True):
+        missing = result.output.split()
+        if missing:
+            raise DaemonError(f"{daemon.title} is not installed in {node.name}'s image "
+                              f"(no {' or '.join(missing[0].split('|'))})",
+                              f"run `{daemon.provided_by}`, then `invoke build` and `invoke run --recreate`")
 
 
 def wait_healthy(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: Say,

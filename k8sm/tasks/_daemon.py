@@ -23,27 +23,37 @@ VERB_HELP = {
     "kill": "stop it, found by the pid file its start wrote",
     "status": "show its process and health on each node (the default; exit 3 unless all healthy)",
     "node": "act on this node only (default: every node of the role)",
-    "timeout": "seconds to wait for health after --start (default 60)",
+    "timeout": "seconds --start waits for what the daemon needs, then for its health (default 60)",
     "wait": "wait for health after --start (default); --no-wait returns at once",
 }
 
 
 def control(c: Context, daemon: Daemon, *, start: bool, kill: bool, status: bool, node: str | None,
-            timeout: float, wait: bool, override: Callable[[Node], list[str]] | None = None) -> None:
+            timeout: float, wait: bool, override: Callable[[Node], list[str]] | None = None,
+            before_start: Sequence[Daemon] = (), report: Callable[[], None] | None = None) -> None:
+    """--start (after the daemon's gates, and any daemons it needs on the same nodes), --kill or --status."""
     from k8sm.daemons import control as ops
+    from k8sm.daemons import gates
 
     action = one_action(start=start, kill=kill, status=status) or "status"
     lab = lab_of(c)
     nodes = lab.select(daemon.role, node)
     target = target_of(c)
     if action == "start":
-        ops.start(target, lab, daemon, nodes, say, override=override, wait=wait, timeout=timeout)
+        for each in (daemon, *before_start):  # say what is missing before anything starts
+            ops.require_installed(target, each, nodes)
+        gates.wait_for(target, lab, daemon, say, timeout)
+        for needed in before_start:
+            ops.start(target, lab, needed, nodes, say, wait=True, timeout=timeout, installed=True)
+        ops.start(target, lab, daemon, nodes, say, override=override, wait=wait, timeout=timeout, installed=True)
     elif action == "kill":
         say(f"{daemon.title}: stopping on {', '.join(n.name for n in nodes)}")
         ops.kill(target, lab, daemon, nodes, say)
         return
     current = ops.states(target, lab, daemon, nodes)
     say(states_table(current, nodes))
+    if report is not None:
+        report()
     if action == "status" and not all(s.healthy for s in current):
         raise Exit(code=NOT_HEALTHY)
 

@@ -1,11 +1,10 @@
-"""`invoke mesos.*`: ZooKeeper and Mesos on the mesos-master and minion nodes."""
+"""`invoke mesos.*`: ZooKeeper and Mesos on the mesos-master nodes, Mesos agents on the minions."""
 
 from __future__ import annotations
 
 from invoke import Collection
 
-from k8sm.errors import K8smError
-from k8sm.tasks._common import k8sm_task
+from k8sm.tasks._common import k8sm_task, lab_of, say, target_of
 from k8sm.tasks._daemon import VERB_HELP, control
 
 
@@ -20,20 +19,107 @@ def zk(c, start=False, kill=False, status=False, node=None, timeout=60, wait=Tru
     control(c, ZOOKEEPER, start=start, kill=kill, status=status, node=node, timeout=int(timeout), wait=wait)
 
 
-_MESOS_PENDING = ("Apache Mesos support is not built yet in this version of k8sm",
-                  "see README, 'Mesos and km': it arrives with `invoke build.mesos`")
+@k8sm_task(
+    aliases=["mesos-master"],
+    help={
+        **VERB_HELP,
+        "quorum": "replicated-log quorum instead of a majority of the masters (the original's manual mode)",
+        "cluster": "cluster name instead of mesos.cluster",
+        "zk": "zk://HOST:PORT,.../PATH instead of the URL built from the ZooKeeper nodes",
+    },
+)
+def master(c, start=False, kill=False, status=False, node=None, quorum=None, cluster=None, zk=None, timeout=60,
+           wait=True):
+    """Start, kill or show the Mesos masters; --status also shows which leads (read from ZooKeeper).
+
+    Starts only once ZooKeeper has a quorum. Mesos comes from `invoke build.mesos`.
+    Examples: invoke mesos.master --start; invoke mesos.master --status
+    """
+    from k8sm.daemons import mesos
+
+    lab = lab_of(c)
+    overrides = mesos.MasterOverrides(quorum=_whole_number("--quorum", quorum), cluster=cluster, zk=zk)
+    overrides.validate(lab)
+    _only_with_start(overrides, start)
+    override = (lambda n: mesos.master_argv(lab, n, overrides)) if overrides else None
+    control(c, mesos.MESOS_MASTER, start=start, kill=kill, status=status, node=node, timeout=int(timeout), wait=wait,
+            override=override, report=lambda: _report_leader(c))
 
 
-@k8sm_task(help=VERB_HELP, aliases=["mesos-master"])
-def master(c, start=False, kill=False, status=False, node=None, timeout=60, wait=True):
-    """Start, kill or show the Mesos masters (not yet available: see README)."""
-    raise K8smError(*_MESOS_PENDING)
+@k8sm_task(
+    aliases=["mesos-slave"],
+    help={
+        **VERB_HELP,
+        "master": "zk://... URL or HOST:PORT of the masters instead of the ZooKeeper URL (the original's manual mode)",
+        "containerizers": "containerizers instead of docker,mesos",
+    },
+)
+def slave(c, start=False, kill=False, status=False, node=None, master=None, containerizers=None, timeout=60,
+          wait=True):
+    """Start, kill or show the Mesos agents on the minions; --start starts each minion's Docker engine first.
+
+    --status also lists the agents the leading master has registered.
+    Examples: invoke mesos.slave --start; invoke mesos.slave --kill --node kubernetes-minion-2
+    """
+    from k8sm.daemons import mesos
+    from k8sm.daemons.dind import DOCKER
+
+    lab = lab_of(c)
+    overrides = mesos.AgentOverrides(master=master, containerizers=containerizers)
+    overrides.validate(lab)
+    _only_with_start(overrides, start)
+    override = (lambda n: mesos.agent_argv(lab, n, overrides)) if overrides else None
+    control(c, mesos.MESOS_AGENT, start=start, kill=kill, status=status, node=node, timeout=int(timeout),
+            wait=wait, override=override, before_start=(DOCKER,), report=lambda: _report_agents(c))
 
 
-@k8sm_task(help=VERB_HELP, aliases=["mesos-slave"])
-def slave(c, start=False, kill=False, status=False, node=None, timeout=60, wait=True):
-    """Start, kill or show the Mesos agents on the minions (not yet available: see README)."""
-    raise K8smError(*_MESOS_PENDING)
+@k8sm_task(help=VERB_HELP)
+def docker(c, start=False, kill=False, status=False, node=None, timeout=60, wait=True):
+    """Start, kill or show each minion's own Docker engine (Docker-in-Docker), which the agents use.
+
+    `mesos.slave --start` starts it first by itself. It works with privileged containers and with
+    the capability set of `lab.security: capabilities`.
+    Example: invoke mesos.docker --start; docker exec kubernetes-minion-0 docker info
+    """
+    from k8sm.daemons.dind import DOCKER
+
+    control(c, DOCKER, start=start, kill=kill, status=status, node=node, timeout=int(timeout), wait=wait)
 
 
-ns = Collection("mesos", zk, master, slave)
+def _whole_number(flag: str, value: str | None) -> int | None:
+    from k8sm.errors import K8smError
+
+    if value is None:
+        return None
+    if not str(value).isdigit():
+        raise K8smError(f"{flag} must be a whole number, not {value!r}")
+    return int(value)
+
+
+def _only_with_start(overrides: object, start: bool) -> None:
+    from k8sm.errors import K8smError
+
+    if overrides and not start:
+        raise K8smError("the manual-mode options only apply to --start")
+
+
+def _report_leader(c) -> None:
+    from k8sm.daemons.mesos import leader
+
+    current = leader(target_of(c), lab_of(c))
+    say(f"leading master (ZooKeeper /mesos): {f'{current.hostname} ({current.ip}:{current.port})' if current else 'none'}")
+
+
+def _report_agents(c) -> None:
+    from k8sm.daemons.mesos import leader, registered_agents
+
+    lab, target = lab_of(c), target_of(c)
+    current = leader(target, lab)
+    if current is None:
+        say("registered agents: unknown (no Mesos master leads)")
+        return
+    agents = registered_agents(target, lab, current)
+    say(f"registered agents ({current.hostname}): {', '.join(agents) if agents else 'none'}")
+
+
+ns = Collection("mesos", zk, master, docker, slave)

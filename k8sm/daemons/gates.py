@@ -1,0 +1,87 @@
+"""What must hold before a daemon starts: the original's start order, checked instead of slept.
+
+apiserver waits for a healthy etcd; the controller-manager for the apiserver;
+the scheduler for a leading Mesos master and the apiserver; Mesos masters for
+a ZooKeeper quorum. Each gate is polled until it opens or the timeout ends,
+and a closed gate is one clear message saying which task opens it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from k8sm.daemons import control
+from k8sm.daemons.base import Daemon
+from k8sm.daemons.etcd import ETCD
+from k8sm.daemons.km import APISERVER
+from k8sm.daemons.mesos import leader
+from k8sm.daemons.zookeeper import ZOOKEEPER
+from k8sm.errors import DaemonError
+from k8sm.target import Target
+from k8sm.topology import Lab
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Gate:
+    what: str                                  # "a healthy etcd"
+    check: Callable[[Target, Lab], str | None]  # None when open, else why it is not
+    opened_by: str                             # the task that opens it
+
+
+def _majority_healthy(daemon: Daemon) -> Callable[[Target, Lab], str | None]:
+    def check(target: Target, lab: Lab) -> str | None:
+        members = lab.role(daemon.role)
+        healthy = [s for s in control.states(target, lab, daemon, members) if s.healthy]
+        if len(healthy) >= daemon.majority(lab):
+            return None
+        return f"{len(healthy)} of {len(members)} {daemon.title} members are healthy"
+    return check
+
+
+def _all_healthy(daemon: Daemon) -> Callable[[Target, Lab], str | None]:
+    def check(target: Target, lab: Lab) -> str | None:
+        states = control.states(target, lab, daemon, lab.role(daemon.role))
+        bad = [f"{s.node}: {s.summary}" for s in states if not s.healthy]
+        return f"{daemon.title} is not healthy ({', '.join(bad)})" if bad else None
+    return check
+
+
+def _leader_elected(target: Target, lab: Lab) -> str | None:
+    return None if leader(target, lab) else "no Mesos master leads (none is registered in ZooKeeper's /mesos)"
+
+
+ETCD_HEALTHY = Gate("a healthy etcd", _majority_healthy(ETCD), "invoke etcd --start")
+ZOOKEEPER_QUORUM = Gate("a ZooKeeper quorum", _majority_healthy(ZOOKEEPER), "invoke mesos.zk --start")
+MESOS_LEADER = Gate("a leading Mesos master", _leader_elected, "invoke mesos.master --start")
+APISERVER_HEALTHY = Gate("an apiserver that answers /healthz", _all_healthy(APISERVER), "invoke k8sm.api --start")
+
+#: daemon name -> the gates it waits for
+GATES: dict[str, tuple[Gate, ...]] = {
+    "mesos-master": (ZOOKEEPER_QUORUM,),
+    "apiserver": (ETCD_HEALTHY,),
+    "controller-manager": (APISERVER_HEALTHY,),
+    "scheduler": (MESOS_LEADER, APISERVER_HEALTHY),
+}
+
+
+def wait_for(target: Target, lab: Lab, daemon: Daemon, say: Say, timeout: float) -> None:
+    """Wait until every gate of daemon is open, or raise naming the first that stayed closed."""
+    wait_gates(target, lab, GATES.get(daemon.name, ()), daemon, say, timeout)
+
+
+def wait_gates(target: Target, lab: Lab, gates: Sequence[Gate], daemon: Daemon, say: Say, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    for gate in gates:
+        announced = False
+        while (reason := gate.check(target, lab)) is not None:
+            if time.monotonic() >= deadline:
+                raise DaemonError(f"{daemon.title} needs {gate.what}; after {timeout:.0f}s: {reason}",
+                                  f"run `{gate.opened_by}` first")
+            if not announced:
+                say(f"{daemon.title}: waiting for {gate.what} ({reason})")
+                announced = True
+            time.sleep(1.0)
