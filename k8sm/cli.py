@@ -19,6 +19,7 @@ from fabric.main import Fab
 from invoke import Argument, Exit
 
 from k8sm import __version__
+from k8sm.tasks.executor import RemainderMixin
 
 
 class K8smProgram(Fab):
@@ -37,14 +38,15 @@ class K8smProgram(Fab):
             self.config.merge()
 
 
-class K8smExecutor(Executor):
-    """Fabric's executor, plus: hosts.yaml names for -H, and per-host outcomes for several hosts."""
+class K8smExecutor(RemainderMixin, Executor):
+    """Fabric's executor, plus: hosts.yaml names for -H, per-host outcomes, `--` arguments for kubectl."""
 
     def normalize_hosts(self, hosts: list[Any]) -> list[dict[str, Any]]:
         named = _named_hosts(self.config) if hosts else {}
         return super().normalize_hosts([named.get(h, h) if isinstance(h, str) else h for h in hosts or []])
 
     def execute(self, *tasks: Any) -> dict[Any, Any]:
+        self.take_remainder(tasks)
         calls = self.expand_calls(self.normalize(tasks))
         hosts = list(dict.fromkeys(_host_of(call) for call in calls))
         try:

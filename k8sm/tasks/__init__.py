@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke import Collection
 
-from k8sm.tasks import build, k8sm_fw, lab, mesos
+from k8sm.tasks import build, k8sm_fw, lab, mesos, web
 from k8sm.tasks.etcd import etcd
 from k8sm.tasks.kubectl import kubectl
 
@@ -19,6 +19,8 @@ def collection() -> Collection:
     ns.add_collection(mesos.ns)
     ns.add_collection(k8sm_fw.ns)
     ns.add_task(kubectl)
+    ns.add_task(web.ui)
+    ns.add_task(web.proxy)
     ns.configure({"k8sm": {"hosts_file": None}})
     return ns
 

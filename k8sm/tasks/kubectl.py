@@ -1,12 +1,30 @@
-"""`invoke kubectl -- ARGS`: kubectl in the framework (or client) container."""
+"""`invoke kubectl -- ARGS`: kubectl in the framework (or client) container, against the lab's apiserver."""
 
 from __future__ import annotations
 
-from k8sm.errors import K8smError
-from k8sm.tasks._common import k8sm_task
+from invoke import Exit
+
+from k8sm.tasks._common import k8sm_task, lab_of, say, target_of
 
 
-@k8sm_task()
-def kubectl(c):
-    """Run kubectl in the framework container against the apiserver (not yet available: see README)."""
-    raise K8smError("the kubectl task is not built yet in this version of k8sm", "see README, 'Mesos and km'")
+@k8sm_task(help={
+    "node": "run it on this node (the framework or client node; default: client if enabled, else framework)",
+    "which": "say which kubectl the node has (the release's from build.k8s, or Debian's) and its version",
+})
+def kubectl(c, node=None, which=False):
+    """Run kubectl in the lab: everything after -- goes to kubectl untouched; its exit code is kubectl's.
+
+    Examples: invoke kubectl -- get pods; invoke kubectl -- create -f /opt/nginx.yaml;
+    cat pod.yaml | invoke kubectl -- create -f -
+    """
+    from k8sm import kubectl as kc
+
+    lab, target = lab_of(c), target_of(c)
+    where = kc.kubectl_node(lab, node)
+    if which:
+        say(kc.which(target, where))
+        return
+    args = list((c.config.get("k8sm") or {}).get("remainder") or [])
+    code = kc.run(target, where, args)
+    if code:
+        raise Exit(code=code)

@@ -1,0 +1,55 @@
+"""kubectl where the seed runs it: in the framework container (or the client node), via `docker exec`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from k8sm.errors import K8smError
+from k8sm.lab import KUBECTL_ROLES
+from k8sm.node import exec_on
+from k8sm.target import Target
+from k8sm.topology import Lab, Node
+
+#: Prints where kubectl comes from and its client version.
+_WHICH = ('p=$(command -v kubectl) || { echo "no kubectl"; exit 1; }; '
+          'v=$(kubectl version --client --short 2>/dev/null || kubectl version --client 2>/dev/null | head -n 1); '
+          'printf "%s\\n%s\\n" "$p" "$v"')
+
+
+def kubectl_node(lab: Lab, name: str | None = None) -> Node:
+    """The node kubectl runs on: --node, else the client node if enabled, else the framework node."""
+    if name is not None:
+        node = lab.node(name)
+        if node.role not in KUBECTL_ROLES:
+            raise K8smError(f"node {name!r} has no kubectl (it is a {node.role} node)",
+                            "use the framework or the client node")
+        return node
+    node = next(iter(lab.role("client")), None) or lab.framework
+    if node is None:
+        raise K8smError(f"lab {lab.name!r} has no framework or client node to run kubectl on",
+                        f"add one in {lab.source}")
+    return node
+
+
+def exec_argv(node: Node, args: Sequence[str], tty: bool) -> list[str]:
+    """docker exec -i[t] CONTAINER kubectl ARGS: the arguments exactly as given."""
+    return ["docker", "exec", "-it" if tty else "-i", node.container, "kubectl", *args]
+
+
+def run(target: Target, node: Node, args: Sequence[str]) -> int:
+    """Run kubectl with stdin passed through (create -f -), a TTY when interactive; its exit code."""
+    tty = sys.stdin.isatty() and sys.stdout.isatty()
+    return target.attach(exec_argv(node, args, tty), tty=tty)
+
+
+def which(target: Target, node: Node) -> str:
+    """Which kubectl the node has: the release's (build.k8s) or Debian's kubernetes-client."""
+    result = exec_on(target, [(node, ["sh", "-c", _WHICH])])[0]
+    lines = result.output.strip().splitlines()
+    if not result.ok or len(lines) < 1:
+        return f"{node.name}: no kubectl found"
+    path, version = lines[0], (lines[1] if len(lines) > 1 else "")
+    origin = ("from `invoke build.k8s` (the release's own)" if path.startswith("/opt/kubernetes/")
+              else "Debian's kubernetes-client (no build.k8s release in this image)")
+    return f"{node.name}: {path} {origin}; {version}".strip()
