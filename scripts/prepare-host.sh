@@ -1,7 +1,7 @@
 #!/bin/bash
 # prepare-host.sh: make a Debian/Ubuntu host ready for k8sm, as root.
-#   - installs the Docker engine (docker.io), debootstrap, git and openssh-server
-#     (the remote-mode tests run their own sshd; none is started here) from apt
+#   - installs from apt: the Docker engine (docker.io), debootstrap, git, make, and
+#     what the tests use (openssh-server, nginx, gcc); no service is started for them
 #   - starts the Docker engine if it is not running (systemd, or dockerd in the
 #     background where there is no systemd; its pid goes to $K8SM_DOCKERD_PIDFILE)
 #   - installs this checkout's Python package with its test extra
@@ -20,10 +20,19 @@ command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v git >/dev/null 2>&1 || missing+=(git)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)   # the remote-mode tests run a throwaway sshd on 127.0.0.1
+command -v nginx >/dev/null 2>&1 || missing+=(nginx)  # the tests check `invoke proxy` with `nginx -t`
+command -v make >/dev/null 2>&1 || missing+=(make)
+command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)  # the tests build their stand-ins (static C)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
+    # No service is started by these installs (sshd, nginx): the tests start their own.
+    guard=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && guard=1
+    fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    [ -z "$guard" ] || rm -f /usr/sbin/policy-rc.d
 fi
 
 if docker info >/dev/null 2>&1; then

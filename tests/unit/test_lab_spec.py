@@ -75,17 +75,31 @@ def test_node_env_is_shell_safe(lab):
     text = node_env(lab, lab.node("mesos-master-1"))
     values = dict(line.split("=", 1) for line in text.splitlines() if not line.startswith("#"))
     assert values["K8SM_NODE"] == "mesos-master-1" and values["K8SM_ROLE"] == "mesos-master"
-    assert shlex.split(values["K8SM_DAEMONS"]) == ["zookeeper"]
+    assert shlex.split(values["K8SM_DAEMONS"]) == ["zookeeper mesos-master"]
     out = subprocess.run(["bash", "-c", 'source /dev/stdin; echo "$K8SM_IP|$K8SM_DAEMONS"'], input=text,
                          capture_output=True, text=True, check=True).stdout
-    assert out == "172.30.1.5|zookeeper\n"
+    assert out == "172.30.1.5|zookeeper mesos-master\n"
 
 
 def test_node_files_carry_identity_peers_and_daemon_config(lab):
     files = node_files(lab, lab.node("mesos-master-0"))
     assert set(files) == {"/etc/k8sm/node.env", "/etc/k8sm/peers", "/etc/k8sm/daemons/zookeeper.argv",
-                          "/etc/k8sm/daemons/zookeeper.probe",
+                          "/etc/k8sm/daemons/zookeeper.probe", "/etc/k8sm/daemons/mesos-master.argv",
+                          "/etc/k8sm/daemons/mesos-master.probe",
                           "/etc/k8sm/zookeeper/zoo.cfg", "/var/lib/k8sm/zookeeper/myid"}
     assert files["/etc/k8sm/peers"].content == peers_file(lab)
     assert peers_file(lab).splitlines()[6] == "kubernetes-mesos 172.30.1.7 framework"
-    assert set(node_files(lab, lab.node("kubernetes-minion-0"))) == {"/etc/k8sm/node.env", "/etc/k8sm/peers"}
+    assert set(node_files(lab, lab.node("kubernetes-minion-0"))) == {
+        "/etc/k8sm/node.env", "/etc/k8sm/peers", "/etc/k8sm/daemons/docker.argv", "/etc/k8sm/daemons/docker.probe",
+        "/etc/k8sm/daemons/mesos-slave.argv", "/etc/k8sm/daemons/mesos-slave.probe"}
+
+
+def test_kubectl_nodes_get_a_kubeconfig_and_the_nginx_example(lab):
+    files = node_files(lab, lab.node("kubernetes-mesos"))
+    assert "    server: http://172.30.1.7:8080\n" in files["/root/.kube/config"].content
+    assert files["/root/.kube/config"].mode == 0o600
+    assert "image: nginx\n" in files["/opt/nginx.yaml"].content
+    assert files["/etc/k8sm/kubernetes/mesos-cloud.conf"].content == (
+        "[mesos-cloud]\n    mesos-master = zk://172.30.1.4:2181,172.30.1.5:2181,172.30.1.6:2181/mesos\n")
+    assert {"/etc/k8sm/daemons/apiserver.argv", "/etc/k8sm/daemons/controller-manager.argv",
+            "/etc/k8sm/daemons/scheduler.argv"} <= set(files)

@@ -1,0 +1,648 @@
+/*
+ * standin-httpd -- a TEST STAND-IN (test double), NOT a real web server.
+ *
+ * It exists only so that k8sm's tests can fake small HTTP endpoints (for
+ * example the Mesos or Kubernetes HTTP APIs) without Apache Mesos or the
+ * Kubernetes-on-Mesos binaries.  It is never shipped in the product.
+ *
+ *   usage: standin-httpd PORT DOCROOT [ADDRESS]
+ *
+ * Listens on ADDRESS:PORT (ADDRESS is an IPv4 address, default 0.0.0.0) and
+ * serves exactly one request per connection, then closes it:
+ *
+ *   GET P   If DOCROOT/P.status exists, its number is the status code, the
+ *           trimmed content of DOCROOT/P.location (if it exists) is sent as
+ *           the Location header and the body is DOCROOT/P (empty if missing).
+ *           Otherwise a regular file DOCROOT/P gives 200 with its content,
+ *           anything else 404.  The Content-Type is application/json when the
+ *           body's first non-space byte is '{' or '[', text/plain otherwise.
+ *   PUT P   Stores the body (Content-Length is required) in DOCROOT/P,
+ *           creating parent directories; the file is written to a temporary
+ *           name and renamed, so readers never see half a file.  201.
+ *   other   405.
+ *
+ * The query string is ignored, the path is not percent-decoded, and a path
+ * with a ".." segment is refused with 400.  Each connection has
+ * K8SM_STANDIN_HTTP_TIMEOUT seconds (default 5) to send its request, so a
+ * silent client cannot hang the single-threaded server.  SIGTERM and SIGINT
+ * end it with exit status 0.
+ *
+ * Build: cc -static -O2 -Wall -Wextra -o standin-httpd httpd.c
+ */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG "standin-httpd"
+#define MAX_HEAD (64 * 1024)      /* cap for the request line plus headers */
+#define DEFAULT_TIMEOUT_S 5       /* per connection, see K8SM_STANDIN_HTTP_TIMEOUT */
+#define LINGER_MS 500             /* how long to drain unread input before close */
+#define MAX_SMALL_FILE 4096       /* cap for .status and .location files */
+
+static long long timeout_ms = DEFAULT_TIMEOUT_S * 1000LL;
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* recv() that gives up at the deadline: >0 bytes read, 0 peer closed, -1 error or timeout. */
+static ssize_t recv_until(int fd, void *buf, size_t len, long long deadline)
+{
+    for (;;) {
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            return -1;
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        ssize_t n = recv(fd, buf, len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        return n;
+    }
+}
+
+static int send_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Closes the connection without losing the response: stop sending, then read
+ * (and drop) what the client still sends for a moment, so the kernel does not
+ * answer unread input with a reset. */
+static void finish_connection(int fd)
+{
+    char junk[4096];
+    long long deadline = now_ms() + LINGER_MS;
+    shutdown(fd, SHUT_WR);
+    while (recv_until(fd, junk, sizeof junk, deadline) > 0)
+        ;
+    close(fd);
+}
+
+/* ------------------------------------------------------------------ request */
+
+struct request {
+    char buf[MAX_HEAD + 1];     /* the head, and possibly the start of the body */
+    size_t have;                /* bytes received into buf */
+    size_t head_len;            /* bytes of buf that are request line + headers */
+    char *method, *target;
+    long long content_length;   /* -1 when there is no Content-Length header */
+    int chunked, expect_continue;
+};
+
+/* Length of the head (through the blank line) if buf holds all of it, else 0. */
+static size_t head_end(const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] != '\n')
+            continue;
+        if (i + 1 < len && buf[i + 1] == '\n')
+            return i + 2;
+        if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+            return i + 3;
+    }
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Reads and parses the head.  Returns 0 when a request was read, an HTTP
+ * status to answer with when it is malformed, or -1 when the client sent
+ * nothing usable (closed early or stayed silent): then there is nobody to
+ * answer. */
+static int read_request(int fd, struct request *rq)
+{
+    long long deadline = now_ms() + timeout_ms;
+
+    rq->have = 0;
+    while ((rq->head_len = head_end(rq->buf, rq->have)) == 0) {
+        if (rq->have >= MAX_HEAD)
+            return 431;
+        ssize_t n = recv_until(fd, rq->buf + rq->have, MAX_HEAD - rq->have, deadline);
+        if (n <= 0)
+            return -1;
+        rq->have += (size_t)n;
+    }
+    rq->buf[rq->head_len - 1] = '\0';   /* the last '\n' of the head; the body follows it */
+
+    rq->method = rq->target = NULL;
+    rq->content_length = -1;
+    rq->chunked = rq->expect_continue = 0;
+
+    char *line = rq->buf;
+    while (line != NULL) {
+        char *next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        size_t n = strlen(line);
+        if (n > 0 && line[n - 1] == '\r')
+            line[n - 1] = '\0';
+
+        if (rq->method == NULL) {
+            if (*line != '\0') {            /* skip empty lines before the request line */
+                char *sp1 = strchr(line, ' ');
+                char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+                if (sp2 == NULL || strncmp(sp2 + 1, "HTTP/", 5) != 0)
+                    return 400;
+                *sp1 = *sp2 = '\0';
+                rq->method = line;
+                rq->target = sp1 + 1;
+            }
+        } else if (*line != '\0') {
+            char *colon = strchr(line, ':');
+            if (colon == NULL)
+                return 400;
+            *colon = '\0';
+            char *value = trim(colon + 1);
+            if (strcasecmp(line, "Content-Length") == 0) {
+                char *end;
+                errno = 0;
+                long long len = strtoll(value, &end, 10);
+                if (!isdigit((unsigned char)*value) || *end != '\0' || errno != 0)
+                    return 400;
+                if (rq->content_length >= 0 && rq->content_length != len)
+                    return 400;
+                rq->content_length = len;
+            } else if (strcasecmp(line, "Transfer-Encoding") == 0) {
+                rq->chunked = 1;
+            } else if (strcasecmp(line, "Expect") == 0 && strcasecmp(value, "100-continue") == 0) {
+                rq->expect_continue = 1;
+            }
+        }
+        line = next;
+    }
+    return rq->method == NULL ? 400 : 0;
+}
+
+/* ----------------------------------------------------------------- response */
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default:  return "Status";
+    }
+}
+
+static const char *content_type(const char *body, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (isspace((unsigned char)body[i]))
+            continue;
+        if (body[i] == '{' || body[i] == '[')
+            return "application/json";
+        break;
+    }
+    return "text/plain; charset=utf-8";
+}
+
+/* Sends a whole response; extra is "" or complete header lines ending in CRLF. */
+static void respond(int fd, int status, const char *extra, const char *body, size_t len)
+{
+    char head[MAX_SMALL_FILE + 512];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\n"
+                     "Server: " PROG " (test stand-in)\r\n"
+                     "Content-Type: %s\r\n"
+                     "Content-Length: %zu\r\n"
+                     "%s"
+                     "Connection: close\r\n"
+                     "\r\n",
+                     status, reason(status), content_type(body, len), len, extra);
+    if (n < 0 || (size_t)n >= sizeof head)
+        return;
+    if (send_all(fd, head, (size_t)n) == 0 && len > 0)
+        send_all(fd, body, len);
+}
+
+static void respond_text(int fd, int status, const char *text)
+{
+    respond(fd, status, "", text, strlen(text));
+}
+
+/* -------------------------------------------------------------------- files */
+
+/* Reads a whole regular file into a malloc'd buffer (NUL-terminated for
+ * convenience).  Returns NULL with errno set; ENOENT also for non-regular
+ * files, which count as missing. */
+static char *read_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK);   /* O_NONBLOCK: never hang on a FIFO */
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = ENOENT;
+        return NULL;
+    }
+    size_t cap = (size_t)st.st_size + 1, used = 0;
+    char *data = malloc(cap);
+    for (;;) {
+        if (data == NULL) {
+            close(fd);
+            errno = ENOMEM;
+            return NULL;
+        }
+        if (used + 1 >= cap) {          /* the file grew while we read it */
+            char *bigger = realloc(data, cap * 2);
+            if (bigger == NULL)
+                free(data);
+            data = bigger;
+            cap *= 2;
+            continue;
+        }
+        ssize_t n = read(fd, data + used, cap - 1 - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int saved = errno;
+            free(data);
+            close(fd);
+            errno = saved;
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+    }
+    close(fd);
+    data[used] = '\0';
+    *len = used;
+    return data;
+}
+
+/* Reads a small file's trimmed content into out.  0 on success, -1 if missing. */
+static int read_small_file(const char *path, char *out, size_t outlen)
+{
+    size_t len;
+    char *data = read_file(path, &len);
+    if (data == NULL)
+        return -1;
+    snprintf(out, outlen, "%s", trim(data));
+    free(data);
+    return 0;
+}
+
+static int is_missing(int err)
+{
+    return err == ENOENT || err == ENOTDIR;
+}
+
+/* Creates the directories above the file path, like mkdir -p "$(dirname path)". */
+static int mkdir_parents(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p != '\0'; p++) {
+        if (*p != '/' || p[-1] == '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+/* ----------------------------------------------------------------- handlers */
+
+static int has_dotdot_segment(const char *path)
+{
+    for (const char *seg = path; seg != NULL; seg = strchr(seg, '/')) {
+        if (*seg == '/')
+            seg++;
+        if (seg[0] == '.' && seg[1] == '.' && (seg[2] == '/' || seg[2] == '\0'))
+            return 1;
+    }
+    return 0;
+}
+
+static int handle_get(int fd, const char *file)
+{
+    char aux[PATH_MAX + 16], text[MAX_SMALL_FILE], extra[MAX_SMALL_FILE + 32] = "";
+    int status = 200;
+    size_t len = 0;
+
+    snprintf(aux, sizeof aux, "%s.status", file);
+    int scripted = read_small_file(aux, text, sizeof text) == 0;
+    if (scripted) {
+        char *end;
+        long code = strtol(text, &end, 10);
+        if (end == text || *end != '\0' || code < 200 || code > 599) {
+            respond_text(fd, 500, "standin-httpd: the .status file does not hold a status code (200-599)\n");
+            return 500;
+        }
+        status = (int)code;
+        snprintf(aux, sizeof aux, "%s.location", file);
+        if (read_small_file(aux, text, sizeof text) == 0) {
+            text[strcspn(text, "\r\n")] = '\0';  /* one header line, whatever the file holds */
+            snprintf(extra, sizeof extra, "Location: %s\r\n", text);
+        }
+    }
+
+    char *body = read_file(file, &len);
+    if (body == NULL && !is_missing(errno)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "standin-httpd: cannot read the file: %s\n", strerror(errno));
+        respond_text(fd, 500, msg);
+        return 500;
+    }
+    if (body == NULL && !scripted) {
+        respond_text(fd, 404, "404 not found\n");
+        return 404;
+    }
+    respond(fd, status, extra, body ? body : "", body ? len : 0);
+    free(body);
+    return status;
+}
+
+/* Receives the request body into a temporary file next to the target and
+ * renames it into place.  Returns the status it answered with. */
+static int handle_put(int fd, struct request *rq, const char *file)
+{
+    static char chunk[64 * 1024];
+    char tmp[PATH_MAX + 32], msg[PATH_MAX + 128];
+
+    if (rq->chunked) {
+        respond_text(fd, 501, "standin-httpd: Transfer-Encoding is not supported, send a Content-Length\n");
+        return 501;
+    }
+    if (rq->content_length < 0) {
+        respond_text(fd, 411, "standin-httpd: PUT needs a Content-Length\n");
+        return 411;
+    }
+    const char *slash = strrchr(file, '/');
+    if (slash[1] == '\0') {
+        respond_text(fd, 400, "standin-httpd: cannot PUT a directory\n");
+        return 400;
+    }
+    snprintf(tmp, sizeof tmp, "%.*s/.%s.tmp-XXXXXX", (int)(slash - file), file, slash + 1);
+
+    int out = -1;
+    if (mkdir_parents(file) != 0 || (out = mkstemp(tmp)) < 0) {
+        snprintf(msg, sizeof msg, "standin-httpd: cannot create %s: %s\n", file, strerror(errno));
+        respond_text(fd, 500, msg);
+        return 500;
+    }
+    fchmod(out, 0644);
+
+    if (rq->expect_continue) {
+        static const char go_on[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        send_all(fd, go_on, sizeof go_on - 1);
+    }
+
+    long long left = rq->content_length;
+    size_t buffered = rq->have - rq->head_len;
+    if ((long long)buffered > left)
+        buffered = (size_t)left;
+    int failed = write_all(out, rq->buf + rq->head_len, buffered) != 0;
+    left -= (long long)buffered;
+    while (!failed && left > 0) {
+        size_t want = left < (long long)sizeof chunk ? (size_t)left : sizeof chunk;
+        ssize_t n = recv_until(fd, chunk, want, now_ms() + timeout_ms);
+        if (n <= 0) {
+            close(out);
+            unlink(tmp);
+            respond_text(fd, 400, "standin-httpd: the body is shorter than its Content-Length\n");
+            return 400;
+        }
+        failed = write_all(out, chunk, (size_t)n) != 0;
+        left -= n;
+    }
+    if (close(out) != 0)
+        failed = 1;
+    if (failed || rename(tmp, file) != 0) {
+        snprintf(msg, sizeof msg, "standin-httpd: cannot write %s: %s\n", file, strerror(errno));
+        unlink(tmp);
+        respond_text(fd, 500, msg);
+        return 500;
+    }
+    respond_text(fd, 201, "created\n");
+    return 201;
+}
+
+static void handle_connection(int fd, const char *docroot)
+{
+    static struct request rq;
+    struct timeval tv = { .tv_sec = (time_t)(timeout_ms / 1000), .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+
+    int status = read_request(fd, &rq);
+    if (status < 0) {                   /* silent or gone: nobody to answer */
+        close(fd);
+        return;
+    }
+    if (status > 0) {
+        respond_text(fd, status, "standin-httpd: malformed request\n");
+        fprintf(stderr, PROG ": malformed request -> %d\n", status);
+        finish_connection(fd);
+        return;
+    }
+
+    char *path = rq.target;
+    path[strcspn(path, "?#")] = '\0';
+    char file[PATH_MAX];
+    if (path[0] != '/' || has_dotdot_segment(path)) {
+        respond_text(fd, 400, "standin-httpd: the path must start with / and have no .. segment\n");
+        status = 400;
+    } else if (snprintf(file, sizeof file, "%s%s", docroot, path) >= (int)sizeof file - 16) {
+        respond_text(fd, 414, "standin-httpd: the path is too long\n");
+        status = 414;
+    } else if (strcmp(rq.method, "GET") == 0) {
+        status = handle_get(fd, file);
+    } else if (strcmp(rq.method, "PUT") == 0) {
+        status = handle_put(fd, &rq, file);
+    } else {
+        static const char not_allowed[] = "405 method not allowed\n";
+        respond(fd, 405, "Allow: GET, PUT\r\n", not_allowed, sizeof not_allowed - 1);
+        status = 405;
+    }
+    fprintf(stderr, PROG ": %s %s -> %d\n", rq.method, rq.target, status);
+    finish_connection(fd);
+}
+
+/* --------------------------------------------------------------------- main */
+
+static int parse_number(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!isdigit((unsigned char)*s) || *end != '\0' || errno != 0 || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: " PROG " PORT DOCROOT [ADDRESS]\n"
+            "  a test stand-in HTTP server (never shipped in the product); ADDRESS is IPv4, default 0.0.0.0\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    long port, secs;
+    struct in_addr addr = { .s_addr = htonl(INADDR_ANY) };
+
+    if (argc < 3 || argc > 4 || parse_number(argv[1], 0, 65535, &port) != 0 || argv[2][0] == '\0')
+        usage();
+    if (argc == 4 && inet_pton(AF_INET, argv[3], &addr) != 1)
+        usage();
+    const char *docroot = argv[2];
+    const char *env = getenv("K8SM_STANDIN_HTTP_TIMEOUT");
+    if (env != NULL && *env != '\0') {
+        if (parse_number(env, 1, 3600, &secs) != 0) {
+            fprintf(stderr, PROG ": K8SM_STANDIN_HTTP_TIMEOUT must be a number of seconds (1-3600)\n");
+            return 2;
+        }
+        timeout_ms = secs * 1000;
+    }
+
+    /* SIGTERM/SIGINT stay blocked while a connection is handled; they are only
+     * let through while waiting for the next one (pselect), so a request is
+     * never cut in half and no signal is lost between two checks. */
+    sigset_t stop_set, wait_mask;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGTERM);
+    sigaddset(&stop_set, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop_set, &wait_mask);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = addr };
+    socklen_t slen = sizeof sin;
+    if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0
+        || bind(lfd, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(lfd, 64) != 0
+        || getsockname(lfd, (struct sockaddr *)&sin, &slen) != 0) {
+        fprintf(stderr, PROG ": cannot listen on %s:%ld: %s\n", argc == 4 ? argv[3] : "0.0.0.0", port, strerror(errno));
+        return 1;
+    }
+    fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);   /* accept() must not block after pselect */
+
+    char shown[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &sin.sin_addr, shown, sizeof shown);
+    fprintf(stderr, PROG ": STAND-IN test server, serving %s on %s:%u\n", docroot, shown, ntohs(sin.sin_port));
+
+    while (!stop_requested) {
+        fd_set readable;
+        FD_ZERO(&readable);
+        FD_SET(lfd, &readable);
+        if (pselect(lfd + 1, &readable, NULL, NULL, NULL, &wait_mask) < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, PROG ": pselect: %s\n", strerror(errno));
+            return 1;
+        }
+        int fd = accept(lfd, NULL, NULL);
+        if (fd >= 0)
+            handle_connection(fd, docroot);
+        else if (errno == EMFILE || errno == ENFILE)
+            sleep(1);                   /* let descriptors free up instead of spinning */
+    }
+    fprintf(stderr, PROG ": stopping on signal\n");
+    return 0;
+}

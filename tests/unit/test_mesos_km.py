@@ -1,0 +1,168 @@
+"""Mesos, Docker-in-Docker and km command lines and probes, from the default and a non-default topology."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from k8sm import topology
+from k8sm.daemons import ALL, dind, km, mesos
+from k8sm.daemons.base import parse_http
+from k8sm.errors import K8smError
+from tests.cli import ROOT
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return topology.load(ROOT / "hosts.yaml")
+
+
+@pytest.fixture(scope="module")
+def other():
+    return topology.parse(textwrap.dedent("""
+        network: {subnet: 10.9.0.0/24, first_ip: 10.9.0.10}
+        ports: {zookeeper_client: 12181, mesos_master: 15050, mesos_agent: 15051, apiserver: 18080,
+                etcd_client_legacy: 14001, controller_manager: 20252, scheduler: 20251}
+        mesos: {cluster: other}
+        kubernetes: {service_cluster_ip_range: 10.99.0.0/16, cluster_dns: 10.99.0.53, cluster_domain: lab.test,
+                     mesos_user: nobody, log_level: 4}
+        nodes:
+          - {name: e0, role: etcd}
+          - {name: m0, role: mesos-master}
+          - {name: m1, role: mesos-master}
+          - {name: m2, role: mesos-master}
+          - {name: m3, role: mesos-master}
+          - {name: m4, role: mesos-master}
+          - {name: fw, role: framework}
+          - {name: w0, role: minion}
+    """))
+
+
+def test_daemons_start_in_the_originals_order():
+    assert [d.name for d in ALL] == ["etcd", "zookeeper", "mesos-master", "docker", "mesos-slave", "apiserver",
+                                     "controller-manager", "scheduler"]
+
+
+def test_master_argv_default(lab):
+    assert mesos.master_argv(lab, lab.node("mesos-master-1")) == [
+        "mesos-master", "--ip=172.30.1.5", "--hostname=mesos-master-1", "--port=5050", "--cluster=k8sm",
+        "--zk=zk://172.30.1.4:2181,172.30.1.5:2181,172.30.1.6:2181/mesos", "--quorum=2",
+        "--registry=replicated_log", "--work_dir=/var/lib/k8sm/mesos", "--log_dir=/var/log/k8sm/mesos",
+    ]
+
+
+def test_master_argv_other_topology_and_overrides(other):
+    argv = mesos.master_argv(other, other.node("m4"))
+    assert "--quorum=3" in argv and "--cluster=other" in argv and "--port=15050" in argv
+    assert f"--zk=zk://{','.join(f'10.9.0.{11 + i}:12181' for i in range(5))}/mesos" in argv
+    o = mesos.MasterOverrides(quorum=1, cluster="solo", zk="zk://10.9.0.11:12181/m")
+    o.validate(other)
+    argv = mesos.master_argv(other, other.node("m0"), o)
+    assert {"--quorum=1", "--cluster=solo", "--zk=zk://10.9.0.11:12181/m"} <= set(argv)
+
+
+@pytest.mark.parametrize("overrides", [
+    mesos.MasterOverrides(quorum=0), mesos.MasterOverrides(quorum=4), mesos.MasterOverrides(cluster="a b"),
+    mesos.MasterOverrides(zk="http://x"), mesos.MasterOverrides(zk="zk://h:1/p;reboot"),
+])
+def test_master_overrides_are_validated(lab, overrides):
+    with pytest.raises(K8smError):
+        overrides.validate(lab)
+
+
+def test_agent_argv_default_and_other(lab, other):
+    assert mesos.agent_argv(lab, lab.node("kubernetes-minion-2")) == [
+        "k8sm-mesos-agent", "--master=zk://172.30.1.4:2181,172.30.1.5:2181,172.30.1.6:2181/mesos",
+        "--ip=172.30.1.10", "--hostname=kubernetes-minion-2", "--port=5051", "--containerizers=docker,mesos",
+        "--docker=docker", "--launcher=posix", "--systemd_enable_support=false", "--work_dir=/var/lib/k8sm/mesos",
+        "--log_dir=/var/log/k8sm/mesos",
+    ]
+    argv = mesos.agent_argv(other, other.node("w0"), mesos.AgentOverrides(containerizers="mesos"))
+    assert "--port=15051" in argv and "--containerizers=mesos" in argv and "--ip=10.9.0.17" in argv
+    with pytest.raises(K8smError):
+        mesos.AgentOverrides(containerizers="rkt").validate(other)
+
+
+def test_km_argv_default(lab):
+    fw = lab.node("kubernetes-mesos")
+    etcd = "http://172.30.1.1:4001,http://172.30.1.2:4001,http://172.30.1.3:4001"
+    zk = "zk://172.30.1.4:2181,172.30.1.5:2181,172.30.1.6:2181/mesos"
+    assert km.apiserver_argv(lab, fw) == [
+        "km", "apiserver", "--address=0.0.0.0", "--advertise-address=172.30.1.7", "--port=8080", "--secure-port=0",
+        f"--etcd-servers={etcd}", "--service-cluster-ip-range=10.10.10.0/24", "--cloud-provider=mesos",
+        "--cloud-config=/etc/k8sm/kubernetes/mesos-cloud.conf", "--v=2",
+    ]
+    assert km.controller_manager_argv(lab, fw) == [
+        "km", "controller-manager", "--address=172.30.1.7", "--port=10252", "--master=http://172.30.1.7:8080",
+        "--cloud-provider=mesos", "--cloud-config=/etc/k8sm/kubernetes/mesos-cloud.conf", "--v=2",
+    ]
+    assert km.scheduler_argv(lab, fw) == [
+        "km", "scheduler", "--address=172.30.1.7", "--port=10251", f"--mesos-master={zk}", f"--etcd-servers={etcd}",
+        "--mesos-user=root", "--api-servers=http://172.30.1.7:8080", "--cluster-dns=10.10.10.10",
+        "--cluster-domain=cluster.local", "--v=2",
+    ]
+
+
+def test_km_argv_other_topology(other):
+    fw = other.node("fw")
+    api = km.apiserver_argv(other, fw)
+    assert "--etcd-servers=http://10.9.0.10:14001" in api and "--port=18080" in api
+    assert "--service-cluster-ip-range=10.99.0.0/16" in api and "--v=4" in api
+    sd = km.scheduler_argv(other, fw)
+    assert {"--mesos-user=nobody", "--cluster-dns=10.99.0.53", "--cluster-domain=lab.test", "--port=20251",
+            "--api-servers=http://10.9.0.16:18080"} <= set(sd)
+    assert "--port=20252" in km.controller_manager_argv(other, fw)
+
+
+def test_dind_argv_and_probe(lab):
+    assert dind.argv(lab, lab.node("kubernetes-minion-0"))[0] == "k8sm-dind"
+    assert dind.parse_probe("engine 20.10.24+dfsg1\n").healthy
+    assert not dind.parse_probe("Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\n").healthy
+
+
+def test_http_probe_output_is_parsed():
+    assert parse_http('{"a":1}\n@@http 200\n') == (200, '{"a":1}')
+    assert parse_http("\n@@http 000\n") == (0, "")
+    assert parse_http("@@http 307\n") == (307, "")
+
+
+@pytest.mark.parametrize(("output", "healthy", "detail"), [
+    ('{"pid":"master@10.0.0.1:5050","leader":"master@10.0.0.1:5050"}\n@@http 200\n', True, "leader"),
+    ('{"pid":"master@10.0.0.2:5050","leader":"master@10.0.0.1:5050"}\n@@http 200\n', True, "standby"),
+    ("\n@@http 307\n", True, "standby"),
+    ("\n@@http 000\n", False, "not answering"),
+    ("\n@@http 503\n", False, "HTTP 503"),
+])
+def test_master_probe(output, healthy, detail):
+    assert (mesos.parse_master_probe(output).healthy, mesos.parse_master_probe(output).detail) == (healthy, detail)
+
+
+def test_agent_probe():
+    assert mesos.parse_agent_probe('{"master_hostname":"mesos-master-1"}\n@@http 200\n').detail == (
+        "registered with mesos-master-1")
+    assert not mesos.parse_agent_probe('{"id":"x"}\n@@http 200\n').healthy
+
+
+def test_leader_from_zookeeper_masterinfo():
+    info = {"hostname": "mesos-master-2", "port": 5050, "address": {"hostname": "mesos-master-2",
+                                                                    "ip": "172.30.1.6", "port": 5050}}
+    leader = mesos.parse_leader("Connecting to 127.0.0.1:2181\n" + json.dumps(info) + "\n")
+    assert leader == mesos.Leader("mesos-master-2", "172.30.1.6", 5050)
+    # older MasterInfo: ip as a little-endian integer, no address
+    old = mesos.parse_leader(json.dumps({"hostname": "m", "ip": 0x0601_1EAC, "port": 5050}))
+    assert old == mesos.Leader("m", "172.30.1.6", 5050)
+    assert mesos.parse_leader("no json here") is None
+
+
+def test_registered_agents():
+    body = {"slaves": [{"hostname": "kubernetes-minion-1", "active": True}, {"hostname": "kubernetes-minion-0"},
+                       {"hostname": "gone", "active": False}]}
+    assert mesos.parse_agents(json.dumps(body) + "\n@@http 200\n") == ["kubernetes-minion-0", "kubernetes-minion-1"]
+    assert mesos.parse_agents("\n@@http 000\n") == []
+
+
+def test_healthz():
+    assert km.parse_healthz("ok\n@@http 200\n").healthy
+    assert not km.parse_healthz("\n@@http 000\n").healthy
