@@ -8,6 +8,7 @@ itself is what broke), also when tests fail.
 from __future__ import annotations
 
 import ipaddress
+import random
 import secrets
 import socket
 import textwrap
@@ -21,7 +22,14 @@ import pytest
 from tests.cli import Run, invoke, k8sm
 
 BASE_IMAGE = "k8sm/base:bookworm"
-TEST_IMAGE_PREFIX = "k8sm-test/"
+#: Every name a test session gives (images, labs) carries this, so sessions on one engine never meet.
+SESSION = secrets.token_hex(3)
+TEST_IMAGE_PREFIX = f"k8sm-test-{SESSION}/"
+
+
+def image_prefix(purpose: str) -> str:
+    """An image prefix of this session's own, e.g. k8sm-rel-1a2b3c/."""
+    return f"k8sm-{purpose}-{SESSION}/"
 
 
 def pytest_collection_modifyitems(items):
@@ -67,7 +75,9 @@ def free_subnet(engine, taken: set[str] = set()) -> str:  # noqa: B006 - shared 
         for cfg in (net.get("IPAM") or {}).get("Config") or []:
             if cfg.get("Subnet"):
                 used.append(ipaddress.ip_network(cfg["Subnet"], strict=False))
-    for second in range(200, 255):
+    seconds = list(range(200, 255))
+    random.shuffle(seconds)  # two sessions at once are unlikely to try the same subnet
+    for second in seconds:
         candidate = ipaddress.ip_network(f"10.{second}.0.0/16")
         if str(candidate) not in taken and not any(candidate.overlaps(u) for u in used):
             taken.add(str(candidate))
@@ -214,7 +224,7 @@ def make_lab(engine, tmp_path_factory) -> Iterator[Callable[..., TestLab]]:
 
 @pytest.fixture(scope="session")
 def built(base_image, make_lab, engine) -> Iterator[dict[str, str]]:
-    """The lab's images built once per session under k8sm-test/, removed at the end."""
+    """The lab's images built once per session under TEST_IMAGE_PREFIX, removed at the end."""
     import docker.errors
 
     builder = make_lab()

@@ -15,10 +15,10 @@ import pytest
 
 from k8sm import topology
 from k8sm.daemons import km, mesos
-from tests.integration.conftest import BASE_IMAGE, succeeded, wait_for
+from tests.integration.conftest import BASE_IMAGE, image_prefix, succeeded, wait_for
 from tests.integration.standin_dists import K8S_REF, kubernetes_repository, mesos_source_tarball
 
-PREFIX = "k8sm-stest/"
+PREFIX = image_prefix("stand")
 MASTERS = ("mesos-master-0", "mesos-master-1", "mesos-master-2")
 MINIONS = ("kubernetes-minion-0", "kubernetes-minion-1")
 NODES = """

@@ -14,7 +14,7 @@ import tarfile
 import docker.errors
 import pytest
 
-from tests.integration.conftest import SMALL_NODES, succeeded
+from tests.integration.conftest import SMALL_NODES, image_prefix, succeeded
 from tests.integration.standin_dists import (
     K8S_REF,
     K8S_REF_WITHOUT_MESOS,
@@ -22,7 +22,7 @@ from tests.integration.standin_dists import (
     kubernetes_repository,
 )
 
-PREFIX = "k8sm-rtest-rel/"
+PREFIX = image_prefix("rel")
 
 
 def dist_contents(engine, ref: str) -> dict[str, bytes]:

@@ -17,7 +17,7 @@ import threading
 
 import pytest
 
-from tests.integration.conftest import BASE_IMAGE, succeeded
+from tests.integration.conftest import BASE_IMAGE, image_prefix, succeeded
 from tests.sshd import Sshd, free_port, keygen
 
 REMOTE_NODES = """
@@ -27,7 +27,7 @@ REMOTE_NODES = """
   - {name: mesos-master-0, role: mesos-master}
   - {name: kubernetes-mesos, role: framework}
 """
-REMOTE_PREFIX = "k8sm-rtest/"
+REMOTE_PREFIX = image_prefix("remote")
 
 
 @pytest.fixture(scope="module")

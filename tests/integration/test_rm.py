@@ -8,7 +8,7 @@ import secrets
 import docker.errors
 import pytest
 
-from tests.integration.conftest import SMALL_NODES
+from tests.integration.conftest import SMALL_NODES, TEST_IMAGE_PREFIX
 
 
 def dangling_image(engine, base_image: str, labels: dict[str, str]) -> str:
@@ -65,7 +65,7 @@ def test_rm_removes_only_its_own_lab(make_lab, seed_lab, engine, base_image, bys
     assert exists(engine.inspect_image, other_image)
     assert engine.inspect_container(other_container)["State"]["Running"]
     assert {c["Id"] for c in seed_lab.containers() if c["State"] == "running"} == seed_before
-    assert engine.inspect_image(small.write() and "k8sm-test/etcd:latest")  # tagged images stay
+    assert engine.inspect_image(f"{TEST_IMAGE_PREFIX}etcd:latest")  # tagged images stay
 
     volumes = engine.volumes(filters={"label": f"io.k8sm.lab={small.name}"})["Volumes"]
     assert len(volumes) == 3  # data outlives rm without --volumes
