@@ -27,6 +27,7 @@ def mesos_source_tarball(directory: Path) -> Path:
     tree = directory / f"mesos-{MESOS_VERSION}"
     shutil.copytree(FIXTURES / "mesos-src", tree)
     shutil.copy2(STANDINS / "httpd.c", tree / "httpd.c")
+    shutil.copy2(STANDINS / "standin_net.h", tree / "standin_net.h")
     shutil.copy2(STANDINS / "mesos-master.sh", tree / "mesos-master.sh")
     shutil.copy2(STANDINS / "mesos-agent.sh", tree / "mesos-agent.sh")
     tarball = directory / f"mesos-{MESOS_VERSION}.tar.gz"
@@ -49,6 +50,7 @@ def kubernetes_repository(directory: Path) -> Path:
     standin = repo / "contrib" / "mesos" / "standin"
     standin.mkdir(parents=True)
     shutil.copy2(STANDINS / "km.c", standin / "km.c")
+    shutil.copy2(STANDINS / "standin_net.h", standin / "standin_net.h")
     shutil.copy2(STANDINS / "kubectl.sh", standin / "kubectl.sh")
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")

@@ -38,76 +38,19 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/select.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "standin_net.h"          /* shared with km.c: sockets, signals, sending */
+
 #define PROG "standin-httpd"
-#define MAX_HEAD (64 * 1024)      /* cap for the request line plus headers */
-#define DEFAULT_TIMEOUT_S 5       /* per connection, see K8SM_STANDIN_HTTP_TIMEOUT */
-#define LINGER_MS 500             /* how long to drain unread input before close */
-#define MAX_SMALL_FILE 4096       /* cap for .status and .location files */
-
-static long long timeout_ms = DEFAULT_TIMEOUT_S * 1000LL;
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/* recv() that gives up at the deadline: >0 bytes read, 0 peer closed, -1 error or timeout. */
-static ssize_t recv_until(int fd, void *buf, size_t len, long long deadline)
-{
-    for (;;) {
-        long long left = deadline - now_ms();
-        if (left <= 0)
-            return -1;
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        ssize_t n = recv(fd, buf, len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        return n;
-    }
-}
-
-static int send_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
+#define MAX_SMALL_FILE 4096       /* cap for .status and .location files (fits MAX_RESPONSE_HEAD) */
 
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -125,19 +68,6 @@ static int write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-/* Closes the connection without losing the response: stop sending, then read
- * (and drop) what the client still sends for a moment, so the kernel does not
- * answer unread input with a reset. */
-static void finish_connection(int fd)
-{
-    char junk[4096];
-    long long deadline = now_ms() + LINGER_MS;
-    shutdown(fd, SHUT_WR);
-    while (recv_until(fd, junk, sizeof junk, deadline) > 0)
-        ;
-    close(fd);
-}
-
 /* ------------------------------------------------------------------ request */
 
 struct request {
@@ -148,20 +78,6 @@ struct request {
     long long content_length;   /* -1 when there is no Content-Length header */
     int chunked, expect_continue;
 };
-
-/* Length of the head (through the blank line) if buf holds all of it, else 0. */
-static size_t head_end(const char *buf, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (buf[i] != '\n')
-            continue;
-        if (i + 1 < len && buf[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
-            return i + 3;
-    }
-    return 0;
-}
 
 static char *trim(char *s)
 {
@@ -288,20 +204,7 @@ static const char *content_type(const char *body, size_t len)
 /* Sends a whole response; extra is "" or complete header lines ending in CRLF. */
 static void respond(int fd, int status, const char *extra, const char *body, size_t len)
 {
-    char head[MAX_SMALL_FILE + 512];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\n"
-                     "Server: " PROG " (test stand-in)\r\n"
-                     "Content-Type: %s\r\n"
-                     "Content-Length: %zu\r\n"
-                     "%s"
-                     "Connection: close\r\n"
-                     "\r\n",
-                     status, reason(status), content_type(body, len), len, extra);
-    if (n < 0 || (size_t)n >= sizeof head)
-        return;
-    if (send_all(fd, head, (size_t)n) == 0 && len > 0)
-        send_all(fd, body, len);
+    send_response(fd, PROG, status, reason(status), content_type(body, len), extra, body, len);
 }
 
 static void respond_text(int fd, int status, const char *text)
@@ -517,8 +420,7 @@ static int handle_put(int fd, struct request *rq, const char *file)
 static void handle_connection(int fd, const char *docroot)
 {
     static struct request rq;
-    struct timeval tv = { .tv_sec = (time_t)(timeout_ms / 1000), .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    set_send_timeout(fd, timeout_ms);
 
     int status = read_request(fd, &rq);
     if (status < 0) {                   /* silent or gone: nobody to answer */
@@ -556,17 +458,6 @@ static void handle_connection(int fd, const char *docroot)
 
 /* --------------------------------------------------------------------- main */
 
-static int parse_number(const char *s, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!isdigit((unsigned char)*s) || *end != '\0' || errno != 0 || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static void usage(void)
 {
     fprintf(stderr,
@@ -598,50 +489,25 @@ int main(int argc, char **argv)
      * let through while waiting for the next one (pselect), so a request is
      * never cut in half and no signal is lost between two checks. */
     sigset_t stop_set, wait_mask;
-    sigemptyset(&stop_set);
-    sigaddset(&stop_set, SIGTERM);
-    sigaddset(&stop_set, SIGINT);
-    sigprocmask(SIG_BLOCK, &stop_set, &wait_mask);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    block_stop_signals(&stop_set, &wait_mask);
 
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = addr };
-    socklen_t slen = sizeof sin;
-    if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0
-        || bind(lfd, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(lfd, 64) != 0
-        || getsockname(lfd, (struct sockaddr *)&sin, &slen) != 0) {
+    struct sockaddr_in sin;
+    int lfd = listen_tcp(addr, port, &sin);
+    if (lfd < 0) {
         fprintf(stderr, PROG ": cannot listen on %s:%ld: %s\n", argc == 4 ? argv[3] : "0.0.0.0", port, strerror(errno));
         return 1;
     }
-    fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);   /* accept() must not block after pselect */
 
     char shown[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &sin.sin_addr, shown, sizeof shown);
     fprintf(stderr, PROG ": STAND-IN test server, serving %s on %s:%u\n", docroot, shown, ntohs(sin.sin_port));
 
-    while (!stop_requested) {
-        fd_set readable;
-        FD_ZERO(&readable);
-        FD_SET(lfd, &readable);
-        if (pselect(lfd + 1, &readable, NULL, NULL, NULL, &wait_mask) < 0) {
-            if (errno == EINTR)
-                continue;
-            fprintf(stderr, PROG ": pselect: %s\n", strerror(errno));
-            return 1;
-        }
-        int fd = accept(lfd, NULL, NULL);
-        if (fd >= 0)
-            handle_connection(fd, docroot);
-        else if (errno == EMFILE || errno == ENFILE)
-            sleep(1);                   /* let descriptors free up instead of spinning */
+    int fd;
+    while ((fd = next_connection(lfd, &wait_mask)) >= 0)
+        handle_connection(fd, docroot);
+    if (fd == -2) {
+        fprintf(stderr, PROG ": pselect: %s\n", strerror(errno));
+        return 1;
     }
     fprintf(stderr, PROG ": stopping on signal\n");
     return 0;

@@ -50,38 +50,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "standin_net.h"          /* shared with httpd.c: sockets, signals, sending */
+
 #define DEFAULT_RECORD_DIR "/var/lib/k8sm/standin"
 #define DEFAULT_WAIT_S 10
-#define DEFAULT_TIMEOUT_S 5       /* per connection, see K8SM_STANDIN_HTTP_TIMEOUT */
 #define CONNECT_TIMEOUT_MS 1000   /* per dependency probe */
-#define MAX_HEAD (64 * 1024)      /* cap for a request's line plus headers */
-#define LINGER_MS 500             /* how long to drain unread input before close */
 #define MAX_FLAGS 256
 #define MAX_ENDPOINTS 16
 
 static const char *sub;           /* the subcommand, for messages */
-static long long timeout_ms = DEFAULT_TIMEOUT_S * 1000LL;
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 /* Prints "km SUB: message" on stderr and exits with status. */
 __attribute__((format(printf, 2, 3), noreturn))
@@ -94,17 +77,6 @@ static void die(int status, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     exit(status);
-}
-
-static int parse_number(const char *s, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!isdigit((unsigned char)*s) || *end != '\0' || errno != 0 || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 /* -------------------------------------------------------------------- flags */
@@ -381,58 +353,6 @@ static int tcp_connect(const struct endpoint *ep, char *err, size_t errlen)
     return fd;
 }
 
-/* ------------------------------------------------------------ HTTP helpers */
-
-/* recv() that gives up at the deadline: >0 bytes read, 0 peer closed, -1 error or timeout. */
-static ssize_t recv_until(int fd, void *buf, size_t len, long long deadline)
-{
-    for (;;) {
-        long long left = deadline - now_ms();
-        if (left <= 0)
-            return -1;
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        ssize_t n = recv(fd, buf, len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        return n;
-    }
-}
-
-static int send_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Length of the head (through the blank line) if buf holds all of it, else 0. */
-static size_t head_end(const char *buf, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (buf[i] != '\n')
-            continue;
-        if (i + 1 < len && buf[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
-            return i + 3;
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------- dependency checks */
 
 enum probe { PROBE_TCP, PROBE_HEALTHZ };
@@ -515,25 +435,9 @@ static void wait_for(const char *what, const char *flag_name, const struct endpo
 
 /* ------------------------------------------------------------------ serving */
 
-static void finish_connection(int fd)
-{
-    char junk[4096];
-    long long deadline = now_ms() + LINGER_MS;
-    shutdown(fd, SHUT_WR);              /* then drain, so unread input does not reset the response */
-    while (recv_until(fd, junk, sizeof junk, deadline) > 0)
-        ;
-    close(fd);
-}
-
 static void respond(int fd, int status, const char *ctype, const char *body)
 {
-    char head[256];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nServer: km (test stand-in)\r\nContent-Type: %s\r\n"
-                     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                     status, status == 200 ? "OK" : "Not Found", ctype, strlen(body));
-    if (send_all(fd, head, (size_t)n) == 0)
-        send_all(fd, body, strlen(body));
+    send_response(fd, "km", status, status == 200 ? "OK" : "Not Found", ctype, "", body, strlen(body));
 }
 
 static void handle_connection(int fd)
@@ -541,8 +445,7 @@ static void handle_connection(int fd)
     static char buf[MAX_HEAD + 1];
     size_t have = 0;
     long long deadline = now_ms() + timeout_ms;
-    struct timeval tv = { .tv_sec = (time_t)(timeout_ms / 1000), .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    set_send_timeout(fd, timeout_ms);
 
     while (head_end(buf, have) == 0 && have < MAX_HEAD) {
         ssize_t n = recv_until(fd, buf + have, MAX_HEAD - have, deadline);
@@ -584,37 +487,23 @@ static void serve(long default_port, const sigset_t *wait_mask)
     if (resolve_ipv4(address, &addr) != 0)
         die(2, "--address=%s: not an IPv4 address or a resolvable name", address);
 
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = addr };
-    socklen_t slen = sizeof sin;
-    if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0
-        || bind(lfd, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(lfd, 64) != 0
-        || getsockname(lfd, (struct sockaddr *)&sin, &slen) != 0) {
+    struct sockaddr_in sin;
+    int lfd = listen_tcp(addr, port, &sin);
+    if (lfd < 0) {
         fprintf(stderr, "km %s: cannot listen on %s:%ld: %s\n", sub, address, port, strerror(errno));
         exit(1);
     }
-    fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);   /* accept() must not block after pselect */
 
     char shown[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &sin.sin_addr, shown, sizeof shown);
     fprintf(stderr, "serving on %s:%u\n", shown, ntohs(sin.sin_port));
 
-    while (!stop_requested) {
-        fd_set readable;
-        FD_ZERO(&readable);
-        FD_SET(lfd, &readable);
-        if (pselect(lfd + 1, &readable, NULL, NULL, NULL, wait_mask) < 0) {
-            if (errno == EINTR)
-                continue;
-            fprintf(stderr, "km %s: pselect: %s\n", sub, strerror(errno));
-            exit(1);
-        }
-        int fd = accept(lfd, NULL, NULL);
-        if (fd >= 0)
-            handle_connection(fd);
-        else if (errno == EMFILE || errno == ENFILE)
-            sleep(1);                   /* let descriptors free up instead of spinning */
+    int fd;
+    while ((fd = next_connection(lfd, wait_mask)) >= 0)
+        handle_connection(fd);
+    if (fd == -2) {
+        fprintf(stderr, "km %s: pselect: %s\n", sub, strerror(errno));
+        exit(1);
     }
     fprintf(stderr, "km %s: stopping on signal\n", sub);
 }
@@ -644,18 +533,7 @@ int main(int argc, char **argv)
      * waiting for a dependency and let through by pselect() while waiting for
      * a connection, so they are never lost and never cut a request in half. */
     sigset_t stop_set, wait_mask;
-    sigemptyset(&stop_set);
-    sigaddset(&stop_set, SIGTERM);
-    sigaddset(&stop_set, SIGINT);
-    sigprocmask(SIG_BLOCK, &stop_set, &wait_mask);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    block_stop_signals(&stop_set, &wait_mask);
 
     record_argv(argc, argv);
     fprintf(stderr, "STAND-IN km %s: a test double, not the Kubernetes-on-Mesos km\n", sub);
