@@ -44,6 +44,7 @@ class Daemon:
         files = {
             f"{ARGV_DIR}/{self.name}.argv": argv_file(self.argv(lab, node)),
             f"{ARGV_DIR}/{self.name}.probe": argv_file(self.probe_argv(lab, node)),
+            f"{ARGV_DIR}/{self.name}.requires": File("".join(f"{r}\n" for r in self.requires)),
         }
         files.update(self.files(lab, node))
         return files
@@ -70,9 +71,12 @@ class DaemonState:
     pid: int | None = None
     healthy: bool | None = None
     detail: str = ""
+    installed: bool = True
 
     @property
     def summary(self) -> str:
+        if not self.installed:
+            return "not installed"
         if not self.running:
             return "stopped" if not self.detail else self.detail
         state = "healthy" if self.healthy else "unhealthy"

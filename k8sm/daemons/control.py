@@ -28,6 +28,7 @@ class Report:
     running: bool = False
     pid: int | None = None
     probe_output: str | None = None  # None: no probe ran
+    installed: bool = True
 
 
 def check_nodes(target: Target, jobs: Sequence[tuple[Node, Sequence[Daemon]]]) -> list[list[DaemonState]]:
@@ -45,7 +46,7 @@ def interpret(node: Node, daemons: Sequence[Daemon], output: str) -> list[Daemon
     for daemon in daemons:
         report = reports.get(daemon.name, Report())
         if not report.running:
-            states.append(DaemonState(node.name, daemon.name, running=False))
+            states.append(DaemonState(node.name, daemon.name, running=False, installed=report.installed))
         elif report.probe_output is None:
             states.append(DaemonState(node.name, daemon.name, running=True, pid=report.pid,
                                       detail="no probe configured; run --start again"))
@@ -65,7 +66,8 @@ def parse_check(output: str) -> dict[str, Report]:
         words = line.split()
         if line.startswith("@@daemon ") and len(words) >= 3:
             running = words[2] == "running" and len(words) == 4 and words[3].isdigit()
-            current = reports[words[1]] = Report(running, int(words[3]) if running else None)
+            current = reports[words[1]] = Report(running, int(words[3]) if running else None,
+                                                 installed=words[2] != "absent")
             probe_lines = None
         elif line == "@@probe" and current is not None:
             probe_lines = []
@@ -90,7 +92,7 @@ def start(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: 
     """
     say(f"{daemon.title}: starting on {', '.join(n.name for n in nodes)}")
     if not installed:
-        require_installed(target, daemon, nodes)
+        require_installed(target, lab, daemon, nodes)
 
     def start_one(node: Node) -> str:
         handle = NodeHandle(target, node)
@@ -121,21 +123,20 @@ def start(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: 
     return wait_healthy(target, lab, daemon, nodes, say, timeout)
 
 
-#: Prints each wanted command ("a|b": any of them) that is not on the PATH.
-_MISSING = ('for want; do found=; for c in $(printf %s "$want" | tr "|" " "); do '
-            'command -v "$c" >/dev/null 2>&1 && found=1; done; [ -n "$found" ] || echo "$want"; done')
+def require_installed(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> None:
+    """Raise, saying which task provides it, if the daemon's program is not in the nodes' image.
 
-
-def require_installed(target: Target, daemon: Daemon, nodes: Sequence[Node]) -> None:
-    """Raise, saying which task provides it, if the daemon's program is not in the nodes' image."""
+    Writes the daemon's files first: `k8sm-daemon missing` reads its .requires file.
+    """
     if not daemon.requires:
         return
-    results = exec_on(target, [(n, ["sh", "-c", _MISSING, "k8sm-requires", *daemon.requires]) for n in nodes])
+    parallel.raise_first(parallel.each(lambda n: NodeHandle(target, n).put_files(daemon.node_files(lab, n)), nodes))
+    results = exec_on(target, [(n, ["k8sm-daemon", "missing", daemon.name]) for n in nodes])
     for node, result in zip(nodes, results, strict=True):
         missing = result.output.split()
         if missing:
             raise DaemonError(f"{daemon.title} is not installed in {node.name}'s image "
-                              f"(no {' or '.join(missing[0].split('|'))})",
+                              f"(no {' or '.join(missing[1].split('|'))})",
                               f"run `{daemon.provided_by}`, then `invoke build` and `invoke run --recreate`")
 
 

@@ -41,7 +41,7 @@ def control(c: Context, daemon: Daemon, *, start: bool, kill: bool, status: bool
     target = target_of(c)
     if action == "start":
         for each in (daemon, *before_start):  # say what is missing before anything starts
-            ops.require_installed(target, each, nodes)
+            ops.require_installed(target, lab, each, nodes)
         gates.wait_for(target, lab, daemon, say, timeout)
         for needed in before_start:
             ops.start(target, lab, needed, nodes, say, wait=True, timeout=timeout, installed=True)

@@ -87,15 +87,12 @@ def test_etcd_overrides_are_validated(overrides):
 
 
 @pytest.mark.parametrize(("output", "healthy", "detail"), [
-    ('[{"Endpoint":"x","Status":{"header":{"member_id":7},"leader":7}}]\n@@health\n[{"health":true}]',
-     True, "leader"),
-    ('[{"Endpoint":"x","Status":{"header":{"member_id":7},"leader":9}}]\n@@health\n[{"health":true}]',
-     True, "follower"),
-    ('[{"Endpoint":"x","Status":{"header":{"member_id":7},"leader":9}}]\n@@health\n[{"health":false}]',
-     False, "follower, cannot commit"),
-    ('[{"Endpoint":"x","Status":{"header":{"member_id":7},"leader":0}}]\n@@health\n', False, "no leader"),
-    ("Error: context deadline exceeded\n@@health\n", False, "not answering"),
-    ("", False, "not answering"),
+    ('{"name":"etcd-1","state":"StateLeader","leaderInfo":{"leader":"d5bb"}}\n@@http 200\n', True, "leader"),
+    ('{"name":"etcd-0","state":"StateFollower","leaderInfo":{"leader":"d5bb"}}\n@@http 200\n', True, "follower"),
+    ('{"name":"etcd-0","state":"StateFollower","leaderInfo":{}}\n@@http 200\n', False, "no leader"),
+    ('{"name":"etcd-0","state":"StateCandidate"}\n@@http 200\n', False, "no leader"),
+    ("\n@@http 000\n", False, "not answering"),
+    ("not json\n@@http 200\n", False, "unreadable stats"),
 ])
 def test_etcd_probe_parsing(output, healthy, detail):
     health = etcd.parse_probe(output)
@@ -146,7 +143,7 @@ def test_argv_file_is_one_argument_per_line_and_refuses_newlines():
 def test_probe_files_are_written_beside_the_argv(lab):
     files = etcd.ETCD.node_files(lab, lab.node("etcd-0"))
     probe = files["/etc/k8sm/daemons/etcd.probe"].content.splitlines()
-    assert probe[:4] == ["timeout", "8", "bash", "-c"] and probe[-1] == "http://127.0.0.1:2379"
+    assert probe[0] == "curl" and probe[-1] == "http://127.0.0.1:2379/v2/stats/self"
 
 
 def test_parse_check_output():
@@ -154,10 +151,11 @@ def test_parse_check_output():
 
     reports = parse_check("@@daemon zookeeper running 42\n@@probe\nZookeeper version: 3.8\nMode: leader\n\n"
                           "@@daemon mesos-master stopped\n@@daemon other running 7\n@@probe\n\n"
-                          "@@daemon bare running 9\n")
+                          "@@daemon bare running 9\n@@daemon km absent km\n")
     assert (reports["zookeeper"].running, reports["zookeeper"].pid) == (True, 42)
     assert zookeeper.parse_srvr(reports["zookeeper"].probe_output).detail == "leader"
     assert not reports["mesos-master"].running and reports["mesos-master"].pid is None
     assert reports["other"].probe_output == ""
     assert reports["bare"].probe_output is None
+    assert not reports["km"].installed and not reports["km"].running and reports["mesos-master"].installed
     assert parse_check("garbage\n") == {}

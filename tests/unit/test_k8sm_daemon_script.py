@@ -157,3 +157,13 @@ def test_check_reports_state_and_probe_in_one_call(daemons, tmp_path):
     pid = daemons.pid("alpha")
     assert result.stdout == f"@@daemon alpha running {pid}\n@@probe\nhealthy|$(reboot)\n@@daemon beta stopped\n"
     assert daemons("check", "../x").returncode == 1
+
+
+def test_missing_and_absent_follow_the_requires_file(daemons):
+    daemons.configure("ghostly", ["sleep", "300"])
+    (daemons.argv_dir / "ghostly.requires").write_text("no-such-k8sm-program|also-not-there\nsleep\n")
+    assert daemons("missing", "ghostly").stdout == "ghostly no-such-k8sm-program|also-not-there\n"
+    assert daemons("check", "ghostly").stdout == "@@daemon ghostly absent no-such-k8sm-program|also-not-there\n"
+    (daemons.argv_dir / "ghostly.requires").write_text("no-such-k8sm-program|sleep\n")
+    assert daemons("missing", "ghostly").stdout == ""
+    assert daemons("check", "ghostly").stdout == "@@daemon ghostly stopped\n"

@@ -83,15 +83,17 @@ def test_node_env_is_shell_safe(lab):
 
 def test_node_files_carry_identity_peers_and_daemon_config(lab):
     files = node_files(lab, lab.node("mesos-master-0"))
-    assert set(files) == {"/etc/k8sm/node.env", "/etc/k8sm/peers", "/etc/k8sm/daemons/zookeeper.argv",
-                          "/etc/k8sm/daemons/zookeeper.probe", "/etc/k8sm/daemons/mesos-master.argv",
-                          "/etc/k8sm/daemons/mesos-master.probe",
-                          "/etc/k8sm/zookeeper/zoo.cfg", "/var/lib/k8sm/zookeeper/myid"}
+    per_daemon = {f"/etc/k8sm/daemons/{d}.{kind}" for d in ("zookeeper", "mesos-master")
+                  for kind in ("argv", "probe", "requires")}
+    assert set(files) == {"/etc/k8sm/node.env", "/etc/k8sm/peers", "/etc/k8sm/zookeeper/zoo.cfg",
+                          "/var/lib/k8sm/zookeeper/myid", *per_daemon}
+    assert files["/etc/k8sm/daemons/mesos-master.requires"].content == "mesos-master\n"
     assert files["/etc/k8sm/peers"].content == peers_file(lab)
     assert peers_file(lab).splitlines()[6] == "kubernetes-mesos 172.30.1.7 framework"
-    assert set(node_files(lab, lab.node("kubernetes-minion-0"))) == {
-        "/etc/k8sm/node.env", "/etc/k8sm/peers", "/etc/k8sm/daemons/docker.argv", "/etc/k8sm/daemons/docker.probe",
-        "/etc/k8sm/daemons/mesos-slave.argv", "/etc/k8sm/daemons/mesos-slave.probe"}
+    minion = node_files(lab, lab.node("kubernetes-minion-0"))
+    assert set(minion) == {"/etc/k8sm/node.env", "/etc/k8sm/peers"} | {
+        f"/etc/k8sm/daemons/{d}.{kind}" for d in ("docker", "mesos-slave") for kind in ("argv", "probe", "requires")}
+    assert minion["/etc/k8sm/daemons/mesos-slave.requires"].content == "mesos-agent|mesos-slave\n"
 
 
 def test_kubectl_nodes_get_a_kubeconfig_and_the_nginx_example(lab):
