@@ -34,6 +34,8 @@ EXIT_MARK = "\n@@k8sm-exit "
 REPORT_EXIT = ("sh", "-c", '"$@"; printf "\\n@@k8sm-exit %d\\n" "$?"', "k8sm-exec")
 
 Job = tuple[str, Sequence[str]]  # (container name, argv)
+#: Parallel execs on a local engine (remote targets batch them in one SSH session instead).
+EXEC_WORKERS = 6
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class Target:
             return self._client
 
     def _connect(self) -> docker.APIClient:
+        _import_docker_without_ssh()
         import docker
         from docker.utils import kwargs_from_env
 
@@ -94,7 +97,8 @@ class Target:
         """
         from k8sm import parallel
 
-        outcomes = parallel.each(lambda job: self._exec_api(*job), jobs)
+        # execs mostly wait on the containers: more of them at once than for other engine work
+        outcomes = parallel.each(lambda job: self._exec_api(*job), jobs, workers=EXEC_WORKERS)
         for o in outcomes:  # the first failure as it is: exec_on names its node
             if o.error is not None:
                 raise o.error
@@ -374,6 +378,23 @@ def ssh_error(exc: BaseException, label: str, timeout: int) -> K8smError:
 def _known_hosts_name(host: str) -> str:
     name, _, port = host.rpartition(":")
     return host if not name or port == "22" else f"[{name}]:{port}"
+
+
+def _import_docker_without_ssh() -> None:
+    """Import the docker SDK without its ssh:// transport, which pulls in paramiko (~50 ms).
+
+    Local targets never use it; remote ones import paramiko (through Fabric) first, and
+    k8sm.sshdocker imports docker's ssh adapter module directly.
+    """
+    import sys
+
+    if "docker" in sys.modules or "paramiko" in sys.modules:
+        return
+    sys.modules["paramiko"] = None  # type: ignore[assignment]  # makes docker skip its ssh transport
+    try:
+        import docker  # noqa: F401
+    finally:
+        del sys.modules["paramiko"]
 
 
 def _env_docker_host() -> str | None:

@@ -118,8 +118,9 @@ def test_km_argv_other_topology(other):
 
 def test_dind_argv_and_probe(lab):
     assert dind.argv(lab, lab.node("kubernetes-minion-0"))[0] == "k8sm-dind"
-    assert dind.parse_probe("engine 20.10.24+dfsg1\n").healthy
-    assert not dind.parse_probe("Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\n").healthy
+    assert dind.parse_probe('{"Version":"20.10.24+dfsg1","ApiVersion":"1.41"}\n@@http 200\n').detail == (
+        "engine 20.10.24+dfsg1")
+    assert not dind.parse_probe("\n@@http 000\n").healthy
 
 
 def test_http_probe_output_is_parsed():
@@ -166,3 +167,7 @@ def test_registered_agents():
 def test_healthz():
     assert km.parse_healthz("ok\n@@http 200\n").healthy
     assert not km.parse_healthz("\n@@http 000\n").healthy
+
+
+def test_timeouts_know_every_daemon():
+    assert list(topology.DAEMON_NAMES) == [d.name for d in ALL]
