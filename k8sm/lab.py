@@ -17,7 +17,7 @@ from typing import Any
 from k8sm import daemons, labels, parallel
 from k8sm.errors import EngineError, ImageMissing, K8smError
 from k8sm.images import image_ids
-from k8sm.node import File, NodeHandle
+from k8sm.node import File
 from k8sm.target import Target, engine_error
 from k8sm.topology import Lab, Node
 
@@ -48,6 +48,7 @@ class ContainerSpec:
     aliases: tuple[str, ...] = ()
     command: tuple[str, ...] = ("sleep", "infinity")
     tmpfs: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
@@ -81,8 +82,34 @@ def container_spec(lab: Lab, node: Node) -> ContainerSpec:
         cap_add=ELEVATED_CAPS if elevated_caps else (),
         security_opt=ELEVATED_SECURITY_OPT if elevated_caps else (),
         aliases=(node.name,) if node.container != node.name else (),
+        command=UNPACK_AND_SLEEP,
+        environment={FILES_VARIABLE: pack_files(node_files(lab, node))},
     )
     return replace(spec, labels={**spec.labels, labels.SPEC: spec.digest})
+
+
+#: The container's command: write the node's files (carried in FILES_VARIABLE), then idle.
+#: Carrying them in the container's settings saves a copy request per container at `run`,
+#: and puts them back after every restart of the container.
+FILES_VARIABLE = "K8SM_NODE_FILES"
+UNPACK_AND_SLEEP = ("sh", "-c", f'printf %s "${FILES_VARIABLE}" | base64 -d | tar -x -m -C / && exec sleep infinity',
+                    "k8sm-node")
+
+
+def pack_files(files: dict[str, File]) -> str:
+    """The files as a base64 tar archive (paths relative to /), deterministic for the spec digest."""
+    import base64
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for path in sorted(files):
+            data = files[path].content.encode()
+            info = tarfile.TarInfo(path.lstrip("/"))
+            info.size, info.mode, info.mtime = len(data), files[path].mode, 0
+            tar.addfile(info, io.BytesIO(data))
+    return base64.b64encode(buf.getvalue()).decode()
 
 
 def node_env(lab: Lab, node: Node) -> str:
@@ -152,6 +179,14 @@ class NodeAction:
     @property
     def changed(self) -> bool:
         return self.action != "running"
+
+
+def summarize(actions: list[NodeAction]) -> str:
+    """'2 created, 1 started': how many containers each action touched."""
+    counts: dict[str, int] = {}
+    for a in actions:
+        counts[a.action] = counts.get(a.action, 0) + 1
+    return ", ".join(f"{n} {action}" for action, n in counts.items())
 
 
 def run(target: Target, lab: Lab, say: Say, *, recreate: bool = False) -> list[NodeAction]:
@@ -230,7 +265,6 @@ def ensure_container(target: Target, lab: Lab, node: Node, current: dict[str, An
         return NodeAction(node.name, "started", note)
     container_id = create_container(target, lab, node, spec)
     try:
-        NodeHandle(target, node).put_files(node_files(lab, node))
         _start(target, lab, node, container_id)
     except BaseException:
         # a container without its files would pass for a good one on the next run
@@ -290,6 +324,7 @@ def create_container(target: Target, lab: Lab, node: Node, spec: ContainerSpec) 
     })
     created = api.create_container(
         spec.image, command=list(spec.command), name=spec.name, hostname=spec.hostname, labels=spec.labels,
+        environment=spec.environment or None,
         host_config=host_config, networking_config=networking, ports=list(spec.ports) or None, detach=True,
     )
     return created["Id"]
