@@ -145,6 +145,22 @@ class EtcdSettings:
     cluster_token: str = "k8sm-etcd-cluster"
 
 
+#: Daemon names a `timeouts:` entry may name (besides `default`).
+DAEMON_NAMES = ("etcd", "zookeeper", "mesos-master", "docker", "mesos-slave", "apiserver", "controller-manager",
+                "scheduler")
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds `invoke up` waits for each daemon to become healthy."""
+
+    default: int = 90
+    per_daemon: tuple[tuple[str, int], ...] = ()
+
+    def of(self, daemon: str) -> int:
+        return dict(self.per_daemon).get(daemon, self.default)
+
+
 @dataclass(frozen=True)
 class MesosSettings:
     """Apache Mesos: which release `build.mesos` builds, and the cluster's name."""
@@ -190,6 +206,7 @@ class Lab:
     source: str = "hosts.yaml"
     mesos: MesosSettings = MesosSettings()
     kubernetes: KubernetesSettings = KubernetesSettings()
+    timeouts: Timeouts = Timeouts()
 
     @property
     def nodes(self) -> tuple[Node, ...]:
@@ -292,6 +309,10 @@ class _Reader:
         self.problems: list[str] = []
         self.node_keys: dict[str, str] = {}
         self.enabled_roles: list[str] = []  # of every entry with a valid role, even if otherwise broken
+        # Problems that would only echo an earlier one are not reported (one cause, one line):
+        self.subnet: ipaddress.IPv4Network | None = None  # None: network.subnet is broken
+        self.first_ip: ipaddress.IPv4Address | None = None  # None: network.first_ip is broken
+        self.role_broken = False                            # some node's role is unknown
 
     def bad(self, key: str, message: str) -> None:
         self.problems.append(f"{key}: {message}")
@@ -337,8 +358,11 @@ class _Reader:
     # -- sections
 
     def lab(self, data: Any, source: str) -> Lab | None:
+        if not isinstance(data, dict):
+            self.problems.append(f"the file must be a mapping of sections (lab, network, ..., nodes), not {_kind(data)}")
+            return None
         top = self.mapping(data, "", ("hosts", "lab", "network", "images", "ports", "etcd", "mesos", "kubernetes",
-                                      "nodes"))
+                                      "timeouts", "nodes"))
         lab_m = self.mapping(top.get("lab"), "lab", ("name", "container_prefix", "security", "publish_address"))
         name = self.string(lab_m, "name", "lab", "k8sm", _DOCKER_NAME, "a valid name (letters, digits, _ . -)")
         prefix = self.string(lab_m, "container_prefix", "lab", "", _PREFIX,
@@ -360,9 +384,10 @@ class _Reader:
                                         "a token of letters, digits and _.:/@+=,-"))
         mesos = self.mesos(top.get("mesos"))
         kubernetes = self.kubernetes(top.get("kubernetes"))
+        timeouts = self.timeouts(top.get("timeouts"))
         hosts = self.hosts(top.get("hosts"))
         nodes = self.nodes(top.get("nodes"), network, prefix)
-        if isinstance(top.get("nodes"), list) and top["nodes"]:
+        if isinstance(top.get("nodes"), list) and top["nodes"] and not self.role_broken:
             self.check_memberships()
         self.check_published(nodes)
         if self.problems:
@@ -370,8 +395,21 @@ class _Reader:
         return Lab(
             name=name, container_prefix=prefix, security=security, publish_address=publish_address,
             network=network, images=images, ports=ports, etcd=etcd, all_nodes=tuple(nodes),
-            hosts=tuple(hosts), source=source, mesos=mesos, kubernetes=kubernetes,
+            hosts=tuple(hosts), source=source, mesos=mesos, kubernetes=kubernetes, timeouts=timeouts,
         )
+
+    def timeouts(self, value: Any) -> Timeouts:
+        m = self.mapping(value, "timeouts", ("default", *DAEMON_NAMES))
+        values = {}
+        for k in m:
+            if k not in ("default", *DAEMON_NAMES):
+                continue
+            seconds = self.integer(m, k, "timeouts", Timeouts.default)
+            if not 1 <= seconds <= 3600:
+                self.bad(f"timeouts.{k}", f"{seconds} is not between 1 and 3600 seconds")
+            values[k] = seconds
+        default = values.pop("default", Timeouts.default)
+        return Timeouts(default=default, per_daemon=tuple(sorted(values.items())))
 
     def mesos(self, value: Any) -> MesosSettings:
         d = MesosSettings()
@@ -437,11 +475,14 @@ class _Reader:
         default_first = str(subnet.network_address + 257) if subnet and subnet.num_addresses > 512 else (
             str(subnet.network_address + 2) if subnet else "")
         first_text = self.string(m, "first_ip", "network", default_first)
+        self.subnet = subnet
         if subnet is not None:
             try:
                 first = ipaddress.ip_address(first_text)
                 if first not in subnet:
                     self.bad("network.first_ip", f"{first_text} is outside network.subnet {subnet}")
+                else:
+                    self.first_ip = first  # type: ignore[assignment]
             except ValueError:
                 self.bad("network.first_ip", f"{first_text!r} is not an IP address")
         return Network(name=name, subnet=str(subnet) if subnet else subnet_text, first_ip=first_text)
@@ -497,11 +538,7 @@ class _Reader:
         if not isinstance(value, list) or not value:
             self.bad("nodes", f"must be a non-empty list, not {_kind(value)}")
             return []
-        try:
-            subnet = ipaddress.ip_network(network.subnet)
-            first = ipaddress.ip_address(network.first_ip)
-        except ValueError:
-            subnet = first = None  # already reported
+        subnet, first = self.subnet, self.first_ip
         nodes: list[Node] = []
         names: dict[str, str] = {}
         ips: dict[str, str] = {}
@@ -524,6 +561,7 @@ class _Reader:
             role = m.get("role")
             if role not in ROLE_IMAGES:
                 self.bad(f"{key}.role", f"{role!r} is not one of: {', '.join(ROLE_IMAGES)}")
+                self.role_broken = True
                 role = None
             enabled = m.get("enabled", True)
             if not isinstance(enabled, bool):
@@ -549,14 +587,16 @@ class _Reader:
         return nodes
 
     def node_ip(self, m: dict[str, Any], key: str, i: int, subnet: Any, first: Any) -> str | None:
-        if subnet is None or first is None:
-            return None
+        if subnet is None:
+            return None  # network.subnet is reported already
         if "ip" in m:
             try:
                 ip = ipaddress.ip_address(m["ip"] if isinstance(m["ip"], str) else "")
             except ValueError:
                 self.bad(f"{key}.ip", f"{m['ip']!r} is not an IP address")
                 return None
+        elif first is None:
+            return None  # network.first_ip is reported already
         else:
             ip = first + i
         if ip not in subnet:

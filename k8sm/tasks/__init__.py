@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke import Collection
 
-from k8sm.tasks import build, k8sm_fw, lab, mesos, web
+from k8sm.tasks import build, k8sm_fw, lab, logs, mesos, web
 from k8sm.tasks.etcd import etcd
 from k8sm.tasks.kubectl import kubectl
 
@@ -15,12 +15,17 @@ def collection() -> Collection:
     ns.add_task(lab.run)
     ns.add_task(lab.rm)
     ns.add_task(lab.status)
+    ns.add_task(lab.up)
+    ns.add_task(lab.down)
+    ns.add_task(lab.doctor)
+    ns.add_task(lab.drill)
     ns.add_task(etcd)
     ns.add_collection(mesos.ns)
     ns.add_collection(k8sm_fw.ns)
     ns.add_task(kubectl)
     ns.add_task(web.ui)
     ns.add_task(web.proxy)
+    ns.add_collection(logs.ns)
     ns.configure({"k8sm": {"hosts_file": None}})
     return ns
 

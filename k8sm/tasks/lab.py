@@ -14,6 +14,7 @@ def run(c, recreate=False):
     Safe to repeat: creates only what is missing and starts what is stopped.
     """
     from k8sm.lab import run as run_lab
+    from k8sm.lab import summarize
 
     lab = lab_of(c)
     target = target_of(c)
@@ -26,10 +27,7 @@ def run(c, recreate=False):
     elif not changed:
         say(f"lab {lab.name}: all {len(actions)} containers already running; nothing to do")
     else:
-        counts: dict[str, int] = {}
-        for a in changed:
-            counts[a.action] = counts.get(a.action, 0) + 1
-        say(f"lab {lab.name}: " + ", ".join(f"{n} {action}" for action, n in counts.items()))
+        say(f"lab {lab.name}: {summarize(changed)}")
 
 
 @k8sm_task(
@@ -51,16 +49,124 @@ def rm(c, volumes=False, images=False):
     say(describe_removal(done, lab, volumes))
 
 
-@k8sm_task()
-def status(c):
+@k8sm_task(help={
+    "json": "print the status as JSON (one object per refresh with --watch)",
+    "watch": "refresh until Ctrl-C",
+    "interval": "whole seconds between refreshes with --watch (default 2)",
+})
+def status(c, json=False, watch=False, interval=2):
     """Show each node: role, IP, container state and its daemons' health.
 
-    Exits 3 when a container is not running.
+    The exit code says what is unhealthy, one bit per layer: 1 containers, 2 etcd/ZooKeeper,
+    4 Mesos (masters, minion Docker engines, agents), 8 km. Daemons whose programs are not
+    installed (no build.mesos / build.k8s) do not count.
     """
-    from k8sm.status import collect, table
+    import json as jsonlib
+    import time
 
-    lab = lab_of(c)
-    rows = collect(target_of(c), lab)
+    from k8sm.status import as_json, collect, exit_code, table
+
+    lab, target = lab_of(c), target_of(c)
+    while True:
+        rows = collect(target, lab)
+        if json:
+            print(jsonlib.dumps(as_json(lab, target.label, rows)), flush=True)
+        else:
+            if watch:
+                say(time.strftime("%H:%M:%S") + f"  lab {lab.name} on {target.label}")
+            say(table(rows))
+        if not watch:
+            break
+        try:
+            time.sleep(max(1, int(interval)))
+        except KeyboardInterrupt:
+            return
+    code = exit_code(rows)
+    if code:
+        raise Exit(code=code)
+
+
+@k8sm_task(help={
+    "strict": "fail when a stage's programs are not installed, instead of skipping it",
+    "build": "build missing or changed images first (default); --no-build uses the images as they are",
+})
+def up(c, strict=False, build=True):
+    """Bring the whole lab up and healthy, from nothing, in one command; safe to repeat.
+
+    Makes the base image if it is missing, builds the images whose inputs changed, creates
+    what is missing and recreates what differs from hosts.yaml or its image (volumes stay),
+    then starts every daemon in dependency order (etcd, ZooKeeper, Mesos
+    masters, minion Docker engines, agents, apiserver, controller-manager, scheduler), each
+    stage across its nodes at once and gated by health within its timeout (hosts.yaml
+    `timeouts:`). Stages whose programs are not installed (no build.mesos / build.k8s) are
+    skipped with one line. On a healthy lab it only checks; after Ctrl-C, run it again.
+    """
+    from k8sm.status import exit_code, table
+    from k8sm.up import up as bring_lab_up
+
+    rows = bring_lab_up(target_of(c), lab_of(c), say, strict=strict, build=build)
     say(table(rows))
-    if any(r.container != "running" for r in rows):
-        raise Exit(code=3)
+    code = exit_code(rows)
+    if code:
+        raise Exit(code=code)
+
+
+@k8sm_task(help={"volumes": "also remove the lab's volumes (daemon data)",
+                 "images": "also remove the lab's tagged images (the base image stays)"})
+def down(c, volumes=False, images=False):
+    """Stop every daemon (in reverse start order, by its pid file), then remove the lab like `rm`."""
+    from k8sm.lab import describe_removal, list_containers, remove
+    from k8sm.labels import NODE
+    from k8sm.up import stop_daemons
+
+    lab, target = lab_of(c), target_of(c)
+    running = {c_["Labels"].get(NODE) for c_ in list_containers(target, lab) if c_["State"] == "running"}
+    stop_daemons(target, lab, running, say)
+    done = remove(target, lab, say, volumes=volumes, images=images)
+    say(describe_removal(done, lab, volumes))
+
+
+@k8sm_task()
+def doctor(c):
+    """Check that the lab can come up on the target (local or -H), with a fix for each problem.
+
+    Docker engine and version, privileged or capability mode, subnet, published ports, disk
+    space, base image, images, and the Mesos and Kubernetes binaries. Exits 1 if the lab cannot
+    come up as configured.
+    """
+    from k8sm.doctor import diagnose, table
+
+    findings = diagnose(target_of(c), lab_of(c))
+    say(table(findings))
+    if any(f.status == "fail" for f in findings):
+        raise Exit(code=1)
+
+
+DRILLS = ("etcd", "zookeeper", "repair")
+
+
+@k8sm_task(iterable=["only"], help={"only": "run only this drill (repeatable): etcd, zookeeper, repair"})
+def drill(c, only=None):
+    """Failure drills on the running lab: kill the etcd leader under writes, kill the ZooKeeper leader,
+    remove a minion's container and let `up` repair it. Each prints PASS or FAIL; exits 1 on a FAIL.
+    """
+    from k8sm import drills
+    from k8sm.errors import K8smError
+    from k8sm.up import up as bring_lab_up
+
+    lab, target = lab_of(c), target_of(c)
+    chosen = list(only) if only else list(DRILLS)
+    unknown = [d for d in chosen if d not in DRILLS]
+    if unknown:
+        raise K8smError(f"unknown drill {unknown[0]!r}", f"drills are: {', '.join(DRILLS)}")
+    verdicts = []
+    for name in chosen:
+        if name == "etcd":
+            verdicts.append(drills.etcd_drill(target, lab, say))
+        elif name == "zookeeper":
+            verdicts.append(drills.zookeeper_drill(target, lab, say))
+        else:
+            verdicts.append(drills.repair_drill(target, lab, say, lambda: bring_lab_up(target, lab, say, build=False)))
+    say(drills.table(verdicts))
+    if not all(v.passed for v in verdicts):
+        raise Exit(code=1)

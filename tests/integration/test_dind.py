@@ -46,7 +46,8 @@ def test_killing_one_engine_leaves_the_others_and_keeps_its_images(dind_lab):
 
 
 def test_status_shows_the_engines(dind_lab):
-    run = dind_lab.ok("status")
+    run = dind_lab.invoke("status")
+    assert not run.code & 4, run.stdout  # the Mesos layer: engines healthy; agents not installed do not count
     rows = [line for line in run.stdout.splitlines() if line.startswith(MINIONS)]
     assert len(rows) == 4 and all("docker: healthy (engine" in row for row in rows)
-    assert all("mesos-slave: stopped" in row for row in rows)
+    assert all("mesos-slave: not installed" in row for row in rows)

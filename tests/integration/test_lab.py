@@ -89,12 +89,12 @@ def test_status_exit_code_reports_a_stopped_container(seed_lab, engine):
     engine.stop(seed_lab.container("kubernetes-minion-1"), timeout=2)
     try:
         run = seed_lab.invoke("status")
-        assert run.code == 3
+        assert run.code & 1, run.code  # the containers bit
         row = next(line for line in run.stdout.splitlines() if line.startswith("kubernetes-minion-1 "))
         assert "exited" in row
     finally:
         seed_lab.ok("run")
-    assert seed_lab.invoke("status").code == 0
+    assert not seed_lab.invoke("status").code & 1
 
 
 def test_changed_settings_are_reported_and_applied_with_recreate(make_lab, built, engine):

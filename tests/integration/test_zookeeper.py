@@ -53,6 +53,7 @@ def test_seed_script_works_by_hand(zk_lab):
 
 
 def test_status_shows_zookeeper_roles(zk_lab):
-    run = zk_lab.ok("status")
+    run = zk_lab.invoke("status")
+    assert not run.code & 2, run.stdout
     rows = [line for line in run.stdout.splitlines() if line.startswith(MASTERS)]
     assert len(rows) == 3 and all("zookeeper: healthy" in row for row in rows)

@@ -1,0 +1,188 @@
+"""`invoke doctor`: preflight checks on the target, each finding with its fix.
+
+Checks the Docker engine, privileged or capability mode, the subnet, the
+published ports, disk space, the base image, the lab's images and the Mesos
+and Kubernetes distributions. A "fail" means the lab cannot come up as
+configured; a "warn" means it comes up with less (e.g. without Mesos).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from k8sm import dists, labels
+from k8sm.engine import inspect_image_id
+from k8sm.errors import K8smError
+from k8sm.images import images_for
+from k8sm.lab import ELEVATED_CAPS, ELEVATED_SECURITY_OPT
+from k8sm.target import Target, engine_error, is_engine_exception
+from k8sm.topology import Lab
+
+#: Below these, the lab will not fit / may not fit (GiB free where the engine keeps its data).
+DISK_FAIL_GIB = 3
+DISK_WARN_GIB = 10
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: str  # ok, warn, fail
+    detail: str
+    fix: str = ""
+
+
+def diagnose(target: Target, lab: Lab) -> list[Finding]:
+    """Every check, in order; engine-dependent checks are skipped when the engine is unreachable."""
+    try:
+        version = target.docker.version()
+    except K8smError as exc:
+        return [Finding("docker engine", "fail", exc.message, exc.hint or "")]
+    findings = [Finding("docker engine", "ok", f"Docker {version.get('Version')} (API {version.get('ApiVersion')}) "
+                                               f"on {target.label}")]
+    for check in (_security, _subnet, _ports, _disk, _base_image, _images, _dists):
+        try:
+            findings.extend(check(target, lab))
+        except K8smError as exc:
+            findings.append(Finding(check.__name__.strip("_"), "fail", exc.message, exc.hint or ""))
+        except Exception as exc:
+            if not is_engine_exception(exc):
+                raise
+            findings.append(Finding(check.__name__.strip("_"), "fail", engine_error(exc).message))
+    return findings
+
+
+def _try_container(target: Target, image: str, **host_config: object) -> str | None:
+    """Start and remove a throwaway container; None if it ran, else the engine's reason."""
+    import docker.errors
+
+    api = target.docker
+    container = api.create_container(image, ["true"], host_config=api.create_host_config(**host_config),
+                                     labels={"io.k8sm.doctor": "probe"})
+    try:
+        api.start(container)
+        api.wait(container, timeout=30)
+        return None
+    except docker.errors.APIError as exc:
+        return str(exc.explanation or exc).strip().splitlines()[0]
+    finally:
+        api.remove_container(container, force=True)
+
+
+def _security(target: Target, lab: Lab) -> list[Finding]:
+    image = lab.images.base
+    if not inspect_image_id(target, image):
+        return [Finding("container security", "warn", f"not tested: base image {image} is missing",
+                        "run `invoke build.base` (or `invoke up`), then doctor again")]
+    refused = _try_container(target, image, privileged=True)
+    caps_refused = _try_container(target, image, cap_add=list(ELEVATED_CAPS), security_opt=list(ELEVATED_SECURITY_OPT))
+    if lab.security == "privileged":
+        if refused:
+            return [Finding("container security", "fail", f"the engine refuses --privileged ({refused})",
+                            "set `lab.security: capabilities` in hosts.yaml")]
+        return [Finding("container security", "ok", "privileged containers are allowed (lab.security: privileged)")]
+    if caps_refused:
+        return [Finding("container security", "fail", f"the engine refuses the capability set ({caps_refused})",
+                        "allow SYS_ADMIN and NET_ADMIN with unconfined seccomp, or use privileged mode")]
+    note = "privileged mode is refused here" if refused else "privileged mode would work too"
+    return [Finding("container security", "ok", f"capability mode works (lab.security: capabilities); {note}")]
+
+
+def _subnet(target: Target, lab: Lab) -> list[Finding]:
+    wanted = ipaddress.ip_network(lab.network.subnet)
+    for net in target.docker.networks():
+        mine = (net.get("Labels") or {}).get(labels.LAB) == lab.name and net.get("Name") == lab.network.name
+        for cfg in (net.get("IPAM") or {}).get("Config") or []:
+            subnet = cfg.get("Subnet")
+            if not subnet or ":" in subnet:
+                continue
+            if ipaddress.ip_network(subnet, strict=False).overlaps(wanted):
+                if mine:
+                    return [Finding("subnet", "ok", f"{wanted} is the lab's own network {lab.network.name}")]
+                return [Finding("subnet", "fail", f"{wanted} overlaps Docker network {net.get('Name')} ({subnet})",
+                                "choose another network.subnet in hosts.yaml")]
+    return [Finding("subnet", "ok", f"{wanted} is free")]
+
+
+def _listening_ports(target: Target) -> set[int]:
+    """TCP ports in LISTEN state on the target (from /proc/net, no ss needed)."""
+    result = target.sh(["cat", "/proc/net/tcp", "/proc/net/tcp6"], hide=True, warn=True)
+    ports = set()
+    for line in result.stdout.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) > 3 and fields[3] == "0A" and ":" in fields[1]:
+            ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def _ports(target: Target, lab: Lab) -> list[Finding]:
+    wanted = {p.host_port: n.name for n in lab.nodes for p in n.publish}
+    if not wanted:
+        return [Finding("published ports", "ok", "the lab publishes no ports")]
+    ours = {p.get("PublicPort") for c in target.docker.containers(filters=labels.lab_filter(lab.name))
+            for p in c.get("Ports") or []}
+    busy = sorted(port for port in set(wanted) & _listening_ports(target) if port not in ours)
+    if busy:
+        return [Finding("published ports", "fail", "in use on the target: " + ", ".join(
+            f"{port} ({wanted[port]})" for port in busy), "free them, or change `publish` of those nodes in hosts.yaml")]
+    described = [f"{p} ({n}{', the lab has it' if p in ours else ''})" for p, n in sorted(wanted.items())]
+    return [Finding("published ports", "ok", "available: " + ", ".join(described))]
+
+
+def _disk(target: Target, lab: Lab) -> list[Finding]:
+    root = target.docker.info().get("DockerRootDir") or "/var/lib/docker"
+    result = target.sh(["df", "-Pk", root], hide=True, warn=True)
+    try:
+        available_kib = int(result.stdout.strip().splitlines()[-1].split()[3])
+    except (IndexError, ValueError):
+        return [Finding("disk space", "warn", f"could not read the free space of {root}")]
+    gib = available_kib / 1024 / 1024
+    if gib < DISK_FAIL_GIB:
+        return [Finding("disk space", "fail", f"{gib:.1f} GiB free in {root}",
+                        f"free at least {DISK_WARN_GIB} GiB (the images need about 3 GiB)")]
+    status = "warn" if gib < DISK_WARN_GIB else "ok"
+    return [Finding("disk space", status, f"{gib:.1f} GiB free in {root}",
+                    f"{DISK_WARN_GIB} GiB or more are advised" if status == "warn" else "")]
+
+
+def _base_image(target: Target, lab: Lab) -> list[Finding]:
+    ref = lab.images.base
+    if inspect_image_id(target, ref):
+        return [Finding("base image", "ok", f"{ref} is present")]
+    if not ref.startswith(lab.images.prefix):
+        return [Finding("base image", "warn", f"{ref} is missing", "`invoke build --pull` pulls it")]
+    if not target.has_command("debootstrap") or not target.is_root():
+        return [Finding("base image", "fail", f"{ref} is missing and cannot be made here (needs root and debootstrap)",
+                        "install debootstrap and run as root, or set images.base to a registry image")]
+    return [Finding("base image", "warn", f"{ref} is missing", "`invoke build.base` (or `invoke up`) makes it")]
+
+
+def _images(target: Target, lab: Lab) -> list[Finding]:
+    missing = [lab.images.ref(n) for n in images_for(lab) if not inspect_image_id(target, lab.images.ref(n))]
+    if missing:
+        return [Finding("lab images", "warn", f"not built yet: {', '.join(missing)}", "`invoke build` or `invoke up`")]
+    return [Finding("lab images", "ok", f"{len(images_for(lab))} images built")]
+
+
+def _dists(target: Target, lab: Lab) -> list[Finding]:
+    found = []
+    for dist in dists.DISTS.values():
+        ref = dist.ref(lab)
+        if dists.present(target, lab, dist):
+            found.append(Finding(f"{dist.name} binaries", "ok", f"{ref} is present"))
+        else:
+            what = "the Mesos masters and agents" if dist.name == "mesos" else "the km daemons (kubectl is Debian's)"
+            found.append(Finding(f"{dist.name} binaries", "warn", f"{ref} is missing: `up` skips {what}",
+                                 f"`invoke {dist.build_task}`"))
+    return found
+
+
+def table(findings: list[Finding]) -> str:
+    width = max(len(f.check) for f in findings)
+    lines = []
+    for f in findings:
+        lines.append(f"{f.check.ljust(width)}  {f.status.upper():4}  {f.detail}")
+        if f.fix and f.status != "ok":
+            lines.append(f"{'':{width}}        fix: {f.fix}")
+    return "\n".join(lines)
+

@@ -1,0 +1,115 @@
+"""Daemon logs: shown from one node, or exported with everything needed to debug the lab."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import tarfile
+from collections.abc import Callable, Sequence
+from pathlib import Path, PurePosixPath
+
+from k8sm import __version__, daemons
+from k8sm.daemons.base import LOG_DIR
+from k8sm.errors import K8smError
+from k8sm.node import exec_on
+from k8sm.target import Target, engine_error, is_engine_exception
+from k8sm.topology import Lab, Node
+
+Say = Callable[[str], None]
+
+#: One version line per program a role's image may hold (missing ones are skipped).
+_DEB = "dpkg-query -W -f='${Package} ${Version}\\n' "
+VERSION_COMMANDS: dict[str, tuple[str, ...]] = {
+    "etcd": (_DEB + "etcd-server",),
+    "mesos-master": (_DEB + "zookeeper", "mesos-master --version 2>/dev/null | head -n 1"),
+    "framework": ("kubectl version --client --short 2>/dev/null | head -n 1", "km version 2>/dev/null | head -n 1"),
+    "minion": (_DEB + "docker.io", "mesos-agent --version 2>/dev/null | head -n 1"),
+    "client": ("kubectl version --client --short 2>/dev/null | head -n 1",),
+}
+
+
+def daemon_names(node: Node, only: str | None = None) -> list[str]:
+    names = [d.name for d in daemons.for_role(node.role)]
+    if only is not None:
+        if only not in names:
+            raise K8smError(f"{node.name} runs no daemon {only!r}", f"its daemons: {', '.join(names) or 'none'}")
+        return [only]
+    return names
+
+
+def tail_argv(names: Sequence[str], lines: int) -> list[str]:
+    """One exec printing the end of each daemon's log under a header."""
+    script = ('n=$1; shift; for d; do echo "== $d =="; '
+              f'if [ -r "{LOG_DIR}/$d.log" ]; then tail -n "$n" "{LOG_DIR}/$d.log"; else echo "(no log yet)"; fi; done')
+    return ["sh", "-c", script, "k8sm-logs", str(lines), *names]
+
+
+def show(target: Target, node: Node, names: Sequence[str], lines: int) -> str:
+    return exec_on(target, [(node, tail_argv(names, lines))])[0].output
+
+
+def follow_argv(node: Node, name: str, lines: int) -> list[str]:
+    return ["docker", "exec", node.container, "tail", "-n", str(lines), "-F", f"{LOG_DIR}/{name}.log"]
+
+
+def export(target: Target, lab: Lab, directory: Path, status: dict[str, object], say: Say) -> list[Path]:
+    """Write DIR/: topology, status, engine and daemon versions, each container's inspect and logs."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def write(relative: str, text: str) -> None:
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        written.append(path)
+
+    shutil.copyfile(lab.source, directory / "hosts.yaml")
+    written.append(directory / "hosts.yaml")
+    write("status.json", json.dumps(status, indent=2) + "\n")
+    api = target.docker
+    engine = api.version()
+    versions = [f"k8sm {__version__}", f"target {target.label}",
+                f"docker engine {engine.get('Version')} (API {engine.get('ApiVersion')}, "
+                f"{engine.get('Os')}/{engine.get('Arch')}, kernel {engine.get('KernelVersion')})"]
+    running = {n["name"] for n in status.get("nodes", []) if n.get("container") == "running"}  # type: ignore[union-attr]
+    nodes = [n for n in lab.nodes if n.name in running]
+    jobs = [(n, ["sh", "-c", "; ".join(VERSION_COMMANDS.get(n.role, ("true",)))]) for n in nodes]
+    for node, result in zip(nodes, exec_on(target, jobs), strict=True):
+        versions += [f"{node.name}: {line}" for line in result.output.strip().splitlines() if line.strip()]
+    write("versions.txt", "\n".join(versions) + "\n")
+    for node in lab.nodes:
+        try:
+            write(f"containers/{node.name}.json", json.dumps(api.inspect_container(node.container), indent=2) + "\n")
+        except Exception as exc:
+            if not is_engine_exception(exc):
+                raise
+            write(f"containers/{node.name}.json", json.dumps({"error": str(engine_error(exc))}) + "\n")
+            continue
+        if node.name in running:
+            written += _copy_logs(target, node, directory / "logs" / node.name)
+    say(f"wrote {len(written)} files to {directory}")
+    return written
+
+
+def _copy_logs(target: Target, node: Node, into: Path) -> list[Path]:
+    """The node's /var/log/k8sm, through the engine's archive API (works remotely too)."""
+    import docker.errors
+
+    try:
+        stream, _ = target.docker.get_archive(node.container, LOG_DIR)
+    except docker.errors.NotFound:
+        return []
+    data = b"".join(stream)
+    written = []
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar.getmembers():
+            parts = PurePosixPath(member.name).parts[1:]  # drop the leading "k8sm/"
+            if not member.isfile() or not parts or ".." in parts:
+                continue
+            path = into.joinpath(*parts)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            extracted = tar.extractfile(member)
+            path.write_bytes(extracted.read() if extracted else b"")
+            written.append(path)
+    return written

@@ -1,0 +1,185 @@
+"""`invoke up` and `invoke down`: the whole lab in one command, and away again.
+
+up: base image if missing, images whose inputs changed, containers that are
+missing or stopped, then each daemon stage in dependency order (etcd and
+ZooKeeper; Mesos masters after ZooKeeper; each minion's Docker engine; agents
+after both; apiserver after etcd; controller-manager after the apiserver;
+scheduler after masters and apiserver). Independent stages run at the same
+time, each across its nodes in parallel and each gated by health within its
+timeout. A stage already healthy everywhere is left alone, so a rerun (after
+Ctrl-C, or on a healthy lab) only finishes what is missing. A stage whose
+programs are not installed is skipped with one line, and so is what needs it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from k8sm import daemons
+from k8sm.daemons import control
+from k8sm.daemons.base import Daemon, DaemonState
+from k8sm.errors import DaemonError, K8smError
+from k8sm.node import exec_on
+from k8sm.status import NodeStatus
+from k8sm.target import Target
+from k8sm.topology import Lab
+
+Say = Callable[[str], None]
+
+#: daemon name -> the daemons that must be healthy before it starts
+NEEDS: dict[str, tuple[str, ...]] = {
+    "etcd": (),
+    "zookeeper": (),
+    "mesos-master": ("zookeeper",),
+    "docker": (),
+    "mesos-slave": ("docker", "mesos-master"),
+    "apiserver": ("etcd",),
+    "controller-manager": ("apiserver",),
+    "scheduler": ("mesos-master", "apiserver"),
+}
+
+
+@dataclass
+class StageResult:
+    daemon: str
+    outcome: str = "pending"  # healthy (already), started, skipped, failed
+    reason: str = ""
+    error: BaseException | None = field(default=None, repr=False)
+
+
+def stages(lab: Lab) -> list[Daemon]:
+    """The daemons this lab runs (its roles have nodes), in start order."""
+    return [d for d in daemons.ALL if lab.role(d.role)]
+
+
+def current_states(target: Target, lab: Lab, wanted: Sequence[Daemon]) -> dict[str, list[DaemonState]]:
+    """Every wanted daemon's state on its nodes, from one `k8sm-daemon check` per node."""
+    names = {d.name for d in wanted}
+    jobs = [(n, [d for d in daemons.for_role(n.role) if d.name in names]) for n in lab.nodes]
+    jobs = [(n, ds) for n, ds in jobs if ds]
+    by_daemon: dict[str, list[DaemonState]] = {d.name: [] for d in wanted}
+    for node_states in control.check_nodes(target, jobs):
+        for state in node_states:
+            by_daemon[state.daemon].append(state)
+    return by_daemon
+
+
+def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
+             ) -> tuple[dict[str, StageResult], dict[str, list[DaemonState]]]:
+    """Start every stage that is not healthy yet, each after what it needs; skip what is not installed.
+
+    Returns each stage's outcome, and the daemons' states as found before anything started.
+    """
+    wanted = stages(lab)
+    states = current_states(target, lab, wanted)
+    results = {d.name: StageResult(d.name) for d in wanted}
+    for d in wanted:
+        if all(s.healthy for s in states[d.name]):
+            results[d.name].outcome = "healthy"
+        elif not all(s.installed for s in states[d.name]):
+            results[d.name].outcome, results[d.name].reason = "skipped", f"not installed ({d.provided_by} provides it)"
+    absent = [r for r in results.values() if r.outcome == "skipped"]
+    if strict and absent:
+        raise K8smError(f"not installed: {', '.join(r.daemon for r in absent)}",
+                        "build them (" + ", ".join(sorted({_daemon(r.daemon).provided_by for r in absent}))
+                        + ") or run without --strict")
+    done = {d.name: threading.Event() for d in wanted}
+    for r in results.values():
+        if r.outcome != "pending":
+            done[r.daemon].set()
+
+    def run_stage(daemon: Daemon) -> None:
+        result = results[daemon.name]
+        if result.outcome != "pending":
+            return
+        try:
+            for need in NEEDS[daemon.name]:
+                if need not in done:
+                    continue
+                done[need].wait()
+                if results[need].outcome in ("skipped", "failed"):
+                    result.outcome, result.reason = "skipped", f"needs {need}, which was {results[need].outcome}"
+                    return
+            nodes = lab.role(daemon.role)
+            control.start(target, lab, daemon, nodes, say, wait=True, timeout=lab.timeouts.of(daemon.name),
+                          installed=True)
+            result.outcome = "started"
+        except Exception as exc:  # reported with the other stages' outcomes
+            result.outcome, result.reason, result.error = "failed", str(exc), exc
+        finally:
+            done[daemon.name].set()
+
+    # daemon threads, joined in small steps: Ctrl-C ends `up` at once (a rerun finishes the job)
+    threads = [threading.Thread(target=run_stage, args=(d,), name=f"up-{d.name}", daemon=True) for d in wanted]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.2)
+    for r in results.values():
+        if r.outcome == "skipped":
+            say(f"{_daemon(r.daemon).title}: skipped: {r.reason}")
+    failed = [r for r in results.values() if r.outcome == "failed"]
+    if failed:
+        first = failed[0].error
+        hint = first.hint if isinstance(first, K8smError) else None
+        others = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        raise DaemonError(f"{failed[0].reason}{others}", hint)
+    return results, states
+
+
+def _daemon(name: str) -> Daemon:
+    return next(d for d in daemons.ALL if d.name == name)
+
+
+# --------------------------------------------------------------------- down
+
+
+#: Stops daemons on a node in the order given ($@), each by its pid file.
+_KILL_ALL = 'for d; do k8sm-daemon kill "$d" 10 >/dev/null; done'
+
+
+def stop_daemons(target: Target, lab: Lab, running_nodes: set[str], say: Say) -> None:
+    """Stop every daemon on the running nodes, in reverse start order, one exec per node."""
+    jobs = []
+    for node in lab.nodes:
+        names = [d.name for d in reversed(daemons.for_role(node.role))]
+        if node.name in running_nodes and names:
+            jobs.append((node, ["sh", "-c", _KILL_ALL, "k8sm-down", *names]))
+    if jobs:
+        say(f"stopping the daemons on {len(jobs)} nodes")
+        exec_on(target, jobs)
+
+
+# ----------------------------------------------------------------------- up
+
+
+def up(target: Target, lab: Lab, say: Say, *, strict: bool = False, build: bool = True) -> list[NodeStatus]:
+    """Base image, images, containers, daemons: whatever is missing. Returns the status rows afterwards."""
+    from k8sm.lab import run, summarize
+    from k8sm.status import collect, rows_from_states
+
+    if build:
+        ensure_images(target, lab, say)
+    changed = [a for a in run(target, lab, say, recreate=True) if a.changed]
+    if changed:
+        say(f"lab {lab.name}: {summarize(changed)}")
+    results, before = bring_up(target, lab, say, strict=strict)
+    started = [r.daemon for r in results.values() if r.outcome == "started"]
+    say(f"lab {lab.name}: up" + (f" (started: {', '.join(started)})" if started else " (nothing to start)"))
+    return collect(target, lab) if started or changed else rows_from_states(lab, before)
+
+
+def ensure_images(target: Target, lab: Lab, say: Say) -> None:
+    """The base image if it is missing and made here; then the images whose inputs changed."""
+    from k8sm.baseimage import build_base
+    from k8sm.engine import inspect_image_id
+    from k8sm.images import Builder, images_for
+
+    if not inspect_image_id(target, lab.images.base) and lab.images.base.startswith(lab.images.prefix):
+        build_base(target, lab, say)
+    builder = Builder(target, lab, lambda line: None if "up to date" in line else say(line))
+    built = [r.name for r in builder.build(images_for(lab)) if r.action == "built"]
+    say(f"images: {'built ' + ', '.join(built) if built else 'all up to date'}")

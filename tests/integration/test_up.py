@@ -1,0 +1,176 @@
+"""The one-command lab on the real engine: up, status, logs, doctor, drills, down."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.cli import ROOT
+from tests.integration.conftest import succeeded
+
+NODES = """
+  - {name: etcd-0, role: etcd}
+  - {name: etcd-1, role: etcd}
+  - {name: etcd-2, role: etcd}
+  - {name: mesos-master-0, role: mesos-master}
+  - {name: mesos-master-1, role: mesos-master}
+  - {name: mesos-master-2, role: mesos-master}
+  - {name: kubernetes-mesos, role: framework}
+  - {name: kubernetes-minion-0, role: minion}
+"""
+
+
+@pytest.fixture(scope="module")
+def lab(make_lab, built):
+    return make_lab(NODES)
+
+
+def daemon_processes(lab, node: str, pattern: str) -> int:
+    code, out = lab.exec(node, "pgrep", "-c", "-f", pattern)
+    return int(out.strip() or 0)
+
+
+def background(lab, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "K8SM_HOSTS": str(lab.hosts)}
+    return subprocess.Popen([sys.executable, "-m", "invoke", *args], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_interrupted_up_finishes_on_the_rerun_without_duplicates(lab):
+    proc = background(lab, "up")
+    try:
+        deadline = time.monotonic() + 120
+        seen = ""
+        while "etcd: starting" not in seen and time.monotonic() < deadline and proc.poll() is None:
+            seen += proc.stdout.readline()
+        assert "etcd: starting" in seen, seen
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "k8sm: interrupted; running the task again finishes the job" in err and "Traceback" not in err
+    run = succeeded(lab.invoke("up", timeout=600))
+    assert "lab " + lab.name + ": up" in run.stdout
+    for node in ("etcd-0", "etcd-1", "etcd-2"):
+        assert daemon_processes(lab, node, "^etcd --name") == 1
+    for node in ("mesos-master-0", "mesos-master-1", "mesos-master-2"):
+        assert daemon_processes(lab, node, "QuorumPeerMain") == 1
+
+
+def test_up_skips_what_is_not_installed_with_one_line_each(lab):
+    run = succeeded(lab.invoke("up"))
+    assert "Mesos master: skipped: not installed (invoke build.mesos provides it)" in run.stdout
+    assert "km apiserver: skipped: not installed (invoke build.k8s provides it)" in run.stdout
+    rows = {line.split()[0]: line for line in run.stdout.splitlines() if line.startswith(("etcd-", "mesos-", "kub"))}
+    assert all("etcd: healthy" in rows[f"etcd-{i}"] for i in range(3))
+    assert all("zookeeper: healthy" in rows[f"mesos-master-{i}"] for i in range(3))
+    assert "docker: healthy" in rows["kubernetes-minion-0"]
+
+
+def test_a_second_up_only_checks(lab):
+    pids = {n: lab.exec(n, "k8sm-daemon", "status", "etcd")[1] for n in ("etcd-0", "etcd-1", "etcd-2")}
+    ids = {c["Id"] for c in lab.containers()}
+    run = succeeded(lab.invoke("up"))
+    assert f"lab {lab.name}: up (nothing to start)" in run.stdout and "images: all up to date" in run.stdout
+    assert "starting on" not in run.stdout and "created" not in run.stdout
+    assert {c["Id"] for c in lab.containers()} == ids
+    assert {n: lab.exec(n, "k8sm-daemon", "status", "etcd")[1] for n in pids} == pids
+
+
+def test_strict_up_refuses_missing_stages(lab):
+    run = lab.invoke("up", "--strict")
+    assert run.code == 1 and "Traceback" not in run.stderr
+    assert run.stderr.startswith("k8sm: not installed: mesos-master, mesos-slave, apiserver, controller-manager, "
+                                 "scheduler; build them (invoke build.k8s, invoke build.mesos)")
+
+
+def test_status_json_and_exit_bits(lab):
+    run = succeeded(lab.invoke("status", "--json"))
+    status = json.loads(run.stdout)
+    assert status["exit_code"] == 0 and status["layers"]["etcd/zookeeper"] == "healthy"
+    etcd0 = next(n for n in status["nodes"] if n["name"] == "etcd-0")
+    assert etcd0["daemons"][0]["name"] == "etcd" and etcd0["daemons"][0]["state"] == "healthy"
+    fw = next(n for n in status["nodes"] if n["name"] == "kubernetes-mesos")
+    assert {d["state"] for d in fw["daemons"]} == {"not installed"}
+    lab.ok("mesos.zk", "--kill", "--node", "mesos-master-2")
+    try:
+        run = lab.invoke("status", "--json")
+        assert run.code == 2  # only the etcd/ZooKeeper bit
+        assert json.loads(run.stdout)["layers"]["etcd/zookeeper"] == "unhealthy"
+    finally:
+        succeeded(lab.invoke("up"))
+
+
+def test_status_watch_refreshes_until_interrupted(lab):
+    proc = background(lab, "status", "--watch", "--interval", "1")
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert out.count("NODE ") >= 2, out
+    assert "Traceback" not in err
+
+
+def test_logs_of_a_node_and_one_daemon(lab):
+    run = succeeded(lab.invoke("logs", "etcd-1", "--lines", "5"))
+    assert run.stdout.startswith("== etcd ==\n") and len(run.stdout.splitlines()) <= 6
+    run = succeeded(lab.invoke("logs", "mesos-master-0", "--daemon", "zookeeper", "--lines", "3"))
+    assert run.stdout.startswith("== zookeeper ==\n")
+    run = lab.invoke("logs", "etcd-1", "--daemon", "zookeeper")
+    assert run.code == 1 and run.stderr.strip() == "k8sm: etcd-1 runs no daemon 'zookeeper'; its daemons: etcd"
+
+
+def test_logs_export_writes_a_bundle(lab, tmp_path):
+    succeeded(lab.invoke("logs.export", str(tmp_path / "bundle")))
+    bundle = tmp_path / "bundle"
+    assert (bundle / "hosts.yaml").read_text() == lab.hosts.read_text()
+    assert json.loads((bundle / "status.json").read_text())["lab"] == lab.name
+    versions = (bundle / "versions.txt").read_text()
+    assert "docker engine " in versions and "etcd-0: etcd-server 3.4" in versions and "zookeeper 3.8" in versions
+    assert json.loads((bundle / "containers" / "etcd-0.json").read_text())["Config"]["Hostname"] == "etcd-0"
+    assert "etcd" in (bundle / "logs" / "etcd-0" / "etcd.log").read_text()
+    assert (bundle / "logs" / "mesos-master-1" / "zookeeper.log").exists()
+
+
+def test_doctor_passes_on_a_good_lab(lab):
+    run = succeeded(lab.invoke("doctor"))
+    checks = {line.split("  ")[0].strip(): line for line in run.stdout.splitlines() if not line.startswith(" ")}
+    assert " OK " in checks["docker engine"] and " OK " in checks["subnet"] and " OK " in checks["base image"]
+    assert " WARN " in checks["mesos binaries"] and "invoke build.mesos" in run.stdout
+
+
+def test_doctor_finds_a_subnet_taken_by_another_network(lab, make_lab, engine):
+    other = make_lab(NODES)
+    net = engine.create_network(f"{other.name}-squatter", driver="bridge",
+                                ipam={"Driver": "default", "Config": [{"Subnet": other.subnet}]})
+    try:
+        run = other.invoke("doctor")
+    finally:
+        engine.remove_network(net["Id"])
+    assert run.code == 1
+    assert f"{other.subnet} overlaps Docker network {other.name}-squatter" in run.stdout
+    assert "fix: choose another network.subnet in hosts.yaml" in run.stdout
+
+
+def test_drills_pass(lab):
+    run = succeeded(lab.invoke("drill", timeout=600))
+    verdicts = {line.split()[0]: line for line in run.stdout.splitlines() if " PASS " in line or " FAIL " in line}
+    assert set(verdicts) == {"etcd", "zookeeper", "repair"}
+    assert all(" PASS " in v for v in verdicts.values()), run.stdout
+
+
+def test_down_stops_daemons_then_removes_the_lab(lab, engine):
+    run = succeeded(lab.invoke("down"))
+    assert "stopping the daemons on 8 nodes" in run.stdout
+    assert f"lab {lab.name}: removed 8 containers, 1 networks" in run.stdout
+    assert lab.containers() == []
+    assert engine.volumes(filters={"label": f"io.k8sm.lab={lab.name}"})["Volumes"]  # data stays without --volumes
+    run = succeeded(lab.invoke("down", "--volumes"))
+    assert not engine.volumes(filters={"label": f"io.k8sm.lab={lab.name}"})["Volumes"]
