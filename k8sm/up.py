@@ -47,6 +47,7 @@ class StageResult:
     outcome: str = "pending"  # healthy (already), started, skipped, failed
     reason: str = ""
     error: BaseException | None = field(default=None, repr=False)
+    states: list[DaemonState] = field(default_factory=list, repr=False)  # after it started
 
 
 def stages(lab: Lab) -> list[Daemon]:
@@ -70,7 +71,7 @@ def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
              ) -> tuple[dict[str, StageResult], dict[str, list[DaemonState]]]:
     """Start every stage that is not healthy yet, each after what it needs; skip what is not installed.
 
-    Returns each stage's outcome, and the daemons' states as found before anything started.
+    Returns each stage's outcome, and the daemons' states now: as found, or as a start left them.
     """
     wanted = stages(lab)
     states = current_states(target, lab, wanted)
@@ -103,8 +104,8 @@ def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
                     result.outcome, result.reason = "skipped", f"needs {need}, which was {results[need].outcome}"
                     return
             nodes = lab.role(daemon.role)
-            control.start(target, lab, daemon, nodes, say, wait=True, timeout=lab.timeouts.of(daemon.name),
-                          installed=True)
+            result.states = control.start(target, lab, daemon, nodes, say, wait=True,
+                                          timeout=lab.timeouts.of(daemon.name), installed=True)
             result.outcome = "started"
         except Exception as exc:  # reported with the other stages' outcomes
             result.outcome, result.reason, result.error = "failed", str(exc), exc
@@ -127,7 +128,8 @@ def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
         hint = first.hint if isinstance(first, K8smError) else None
         others = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         raise DaemonError(f"{failed[0].reason}{others}", hint)
-    return results, states
+    now = {name: results[name].states or found for name, found in states.items()}
+    return results, now
 
 
 def _daemon(name: str) -> Daemon:
@@ -159,17 +161,17 @@ def stop_daemons(target: Target, lab: Lab, running_nodes: set[str], say: Say) ->
 def up(target: Target, lab: Lab, say: Say, *, strict: bool = False, build: bool = True) -> list[NodeStatus]:
     """Base image, images, containers, daemons: whatever is missing. Returns the status rows afterwards."""
     from k8sm.lab import run, summarize
-    from k8sm.status import collect, rows_from_states
+    from k8sm.status import rows_from_states
 
     if build:
         ensure_images(target, lab, say)
     changed = [a for a in run(target, lab, say, recreate=True) if a.changed]
     if changed:
         say(f"lab {lab.name}: {summarize(changed)}")
-    results, before = bring_up(target, lab, say, strict=strict)
+    results, now = bring_up(target, lab, say, strict=strict)
     started = [r.daemon for r in results.values() if r.outcome == "started"]
     say(f"lab {lab.name}: up" + (f" (started: {', '.join(started)})" if started else " (nothing to start)"))
-    return collect(target, lab) if started or changed else rows_from_states(lab, before)
+    return rows_from_states(lab, now)
 
 
 def ensure_images(target: Target, lab: Lab, say: Say) -> None:

@@ -140,6 +140,10 @@ def require_installed(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[
                               f"run `{daemon.provided_by}`, then `invoke build` and `invoke run --recreate`")
 
 
+#: Seconds between health checks while waiting: each is one exec per node, so checking often is cheap.
+POLL_INTERVAL = 0.3
+
+
 def wait_healthy(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: Say,
                  timeout: float) -> list[DaemonState]:
     """Poll until the daemon is healthy on every node, or raise after timeout seconds."""
@@ -160,7 +164,7 @@ def wait_healthy(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]
             reason = "stopped" if dead else f"not healthy after {timeout:.0f}s"
             raise DaemonError(f"{daemon.title} {reason} ({bad})",
                               f"see the log: docker exec {_container(lab, current)} k8sm-daemon log {daemon.name}")
-        time.sleep(1.0)
+        time.sleep(POLL_INTERVAL)
 
 
 def kill(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: Say) -> None:

@@ -198,3 +198,16 @@ def test_kill_all_km_needs_all_and_stops_all(lab):
     lab.ok("k8sm.kill", "--all")
     assert all(pid(lab, "kubernetes-mesos", d) == "" for d in ("apiserver", "controller-manager", "scheduler"))
     assert pid(lab, "etcd-0", "etcd") != ""  # nothing else was touched
+
+
+def test_up_brings_every_stage_back_in_order(lab):
+    lab.ok("mesos.slave", "--kill")
+    lab.ok("mesos.master", "--kill")
+    run = lab.ok("up", timeout=600)  # nothing is skipped: the stand-ins are installed
+    assert "skipped" not in run.stdout
+    assert run.stdout.index("Mesos master: starting") < run.stdout.index("Mesos agent: starting")
+    assert run.stdout.index("km apiserver: starting") < run.stdout.index("km controller-manager: starting")
+    assert run.stdout.index("Mesos master: 3/3 healthy") < run.stdout.index("km scheduler: starting")
+    started = run.stdout.split("(started: ")[1].split(")")[0].split(", ")
+    assert set(started) == {"mesos-master", "mesos-slave", "apiserver", "controller-manager", "scheduler"}
+    assert lab.invoke("status").code == 0
