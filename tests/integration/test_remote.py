@@ -66,7 +66,7 @@ def one_line_error(run, within: float) -> str:
 
 
 def test_build_through_ssh_puts_images_on_the_remote_engine(remote_lab, engine):
-    assert "[etcd] building k8sm-rtest/etcd:latest" in remote_lab.build_run.stdout
+    assert f"[etcd] building {REMOTE_PREFIX}etcd:latest" in remote_lab.build_run.stdout
     for name in ("node", "etcd", "mesos-master", "framework"):
         assert engine.inspect_image(f"{REMOTE_PREFIX}{name}:latest")["Config"]["Labels"]["io.k8sm.image"] == name
 
@@ -246,3 +246,11 @@ def test_user_without_access_to_the_docker_socket(remote_lab, sshd, user_without
     line = one_line_error(run, within=20)
     assert line == (f"k8sm: permission denied on the Docker socket of {user}@127.0.0.1:{sshd.port}; "
                     f"add {user} to the 'docker' group there (usermod -aG docker {user}) or connect as root")
+
+
+def test_doctor_and_up_through_ssh(remote_lab, sshd):
+    via = sshd.k8sm_args()
+    run = succeeded(remote_lab.k8sm(*via, "doctor"))
+    assert f"on {sshd.address}" in run.stdout.splitlines()[0]
+    run = succeeded(remote_lab.k8sm(*via, "up", timeout=600))
+    assert f"lab {remote_lab.name}: up" in run.stdout
