@@ -122,22 +122,12 @@ static const char *flag(const char *name)
 
 /* ------------------------------------------------------------ argv record */
 
+/* mkdir -p DIR: its parents (standin_net.h), then itself. */
 static int mkdir_p(const char *dir)
 {
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
-        errno = ENAMETOOLONG;
+    if (mkdir_parents(dir) != 0)
         return -1;
-    }
-    for (char *p = buf + 1; *p != '\0'; p++) {
-        if (*p != '/' || p[-1] == '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return -1;
     return 0;
 }
