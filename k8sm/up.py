@@ -28,17 +28,11 @@ from k8sm.topology import Lab
 
 Say = Callable[[str], None]
 
-#: daemon name -> the daemons that must be healthy before it starts
-NEEDS: dict[str, tuple[str, ...]] = {
-    "etcd": (),
-    "zookeeper": (),
-    "mesos-master": ("zookeeper",),
-    "docker": (),
-    "mesos-slave": ("docker", "mesos-master"),
-    "apiserver": ("etcd",),
-    "controller-manager": ("apiserver",),
-    "scheduler": ("mesos-master", "apiserver"),
-}
+def needs(daemon: Daemon) -> tuple[str, ...]:
+    """The daemons that must be healthy before this one starts: those its gates name, and its `after`."""
+    from k8sm.daemons.gates import GATES
+
+    return tuple(dict.fromkeys([*(g.daemon for g in GATES.get(daemon.name, ())), *daemon.after]))
 
 
 @dataclass
@@ -84,7 +78,7 @@ def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
     absent = [r for r in results.values() if r.outcome == "skipped"]
     if strict and absent:
         raise K8smError(f"not installed: {', '.join(r.daemon for r in absent)}",
-                        "build them (" + ", ".join(sorted({_daemon(r.daemon).provided_by for r in absent}))
+                        "build them (" + ", ".join(sorted({daemons.by_name(r.daemon).provided_by for r in absent}))
                         + ") or run without --strict")
     done = {d.name: threading.Event() for d in wanted}
     for r in results.values():
@@ -96,7 +90,7 @@ def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
         if result.outcome != "pending":
             return
         try:
-            for need in NEEDS[daemon.name]:
+            for need in needs(daemon):
                 if need not in done:
                     continue
                 done[need].wait()
@@ -121,7 +115,7 @@ def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
             thread.join(0.2)
     for r in results.values():
         if r.outcome == "skipped":
-            say(f"{_daemon(r.daemon).title}: skipped: {r.reason}")
+            say(f"{daemons.by_name(r.daemon).title}: skipped: {r.reason}")
     failed = [r for r in results.values() if r.outcome == "failed"]
     if failed:
         first = failed[0].error
@@ -130,10 +124,6 @@ def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
         raise DaemonError(f"{failed[0].reason}{others}", hint)
     now = {name: results[name].states or found for name, found in states.items()}
     return results, now
-
-
-def _daemon(name: str) -> Daemon:
-    return next(d for d in daemons.ALL if d.name == name)
 
 
 # --------------------------------------------------------------------- down

@@ -17,3 +17,11 @@ ALL: tuple[Daemon, ...] = (ETCD, ZOOKEEPER, MESOS_MASTER, DOCKER, MESOS_AGENT, A
 def for_role(role: str) -> tuple[Daemon, ...]:
     """The daemons a node of this role runs, in start order."""
     return tuple(d for d in ALL if d.role == role)
+
+
+def by_name(name: str) -> Daemon:
+    """A daemon of the registry by its k8sm-daemon name."""
+    for daemon in ALL:
+        if daemon.name == name:
+            return daemon
+    raise KeyError(name)

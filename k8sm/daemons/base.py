@@ -38,6 +38,7 @@ class Daemon:
     quorum: bool = False  # healthy only while a majority of its nodes run
     requires: tuple[str, ...] = ()  # commands its image must have ("a|b": either)
     provided_by: str = "invoke build"  # what to run when they are missing
+    after: tuple[str, ...] = ()  # daemons of the same nodes that it starts after (its own --start starts them)
 
     def node_files(self, lab: Lab, node: Node) -> dict[str, File]:
         """The argv and probe files and the config files this daemon needs on node."""

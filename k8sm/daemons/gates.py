@@ -28,6 +28,7 @@ Say = Callable[[str], None]
 @dataclass(frozen=True)
 class Gate:
     what: str                                  # "a healthy etcd"
+    daemon: str                                # the daemon whose health opens it
     check: Callable[[Target, Lab], str | None]  # None when open, else why it is not
     opened_by: str                             # the task that opens it
 
@@ -54,14 +55,17 @@ def _leader_elected(target: Target, lab: Lab) -> str | None:
     return None if leader(target, lab) else "no Mesos master leads (none is registered in ZooKeeper's /mesos)"
 
 
-ETCD_HEALTHY = Gate("a healthy etcd", _majority_healthy(ETCD), "invoke etcd --start")
-ZOOKEEPER_QUORUM = Gate("a ZooKeeper quorum", _majority_healthy(ZOOKEEPER), "invoke mesos.zk --start")
-MESOS_LEADER = Gate("a leading Mesos master", _leader_elected, "invoke mesos.master --start")
-APISERVER_HEALTHY = Gate("an apiserver that answers /healthz", _all_healthy(APISERVER), "invoke k8sm.api --start")
+ETCD_HEALTHY = Gate("a healthy etcd", "etcd", _majority_healthy(ETCD), "invoke etcd --start")
+ZOOKEEPER_QUORUM = Gate("a ZooKeeper quorum", "zookeeper", _majority_healthy(ZOOKEEPER), "invoke mesos.zk --start")
+MESOS_LEADER = Gate("a leading Mesos master", "mesos-master", _leader_elected, "invoke mesos.master --start")
+APISERVER_HEALTHY = Gate("an apiserver that answers /healthz", "apiserver", _all_healthy(APISERVER),
+                         "invoke k8sm.api --start")
 
-#: daemon name -> the gates it waits for
+#: daemon name -> the gates it waits for: the one record of the lab's start order
+#: (`up` orders its stages by the daemons these gates name, see k8sm.up.needs)
 GATES: dict[str, tuple[Gate, ...]] = {
     "mesos-master": (ZOOKEEPER_QUORUM,),
+    "mesos-slave": (MESOS_LEADER,),
     "apiserver": (ETCD_HEALTHY,),
     "controller-manager": (APISERVER_HEALTHY,),
     "scheduler": (MESOS_LEADER, APISERVER_HEALTHY),

@@ -134,7 +134,7 @@ MESOS_MASTER = Daemon(name="mesos-master", title="Mesos master", role="mesos-mas
                       quorum=True, requires=("mesos-master",), provided_by="invoke build.mesos")
 MESOS_AGENT = Daemon(name="mesos-slave", title="Mesos agent", role="minion", task="mesos.slave",
                      argv=agent_argv, probe_argv=agent_probe_argv, parse_probe=parse_agent_probe,
-                     requires=("mesos-agent|mesos-slave",), provided_by="invoke build.mesos")
+                     requires=("mesos-agent|mesos-slave",), provided_by="invoke build.mesos", after=("docker",))
 
 
 # ------------------------------------------------------------ cluster views

@@ -30,8 +30,9 @@ VERB_HELP = {
 
 def control(c: Context, daemon: Daemon, *, start: bool, kill: bool, status: bool, node: str | None,
             timeout: float, wait: bool, override: Callable[[Node], list[str]] | None = None,
-            before_start: Sequence[Daemon] = (), report: Callable[[], None] | None = None) -> None:
-    """--start (after the daemon's gates, and any daemons it needs on the same nodes), --kill or --status."""
+            report: Callable[[], None] | None = None) -> None:
+    """--start (after the daemon's gates, and the daemons it runs after on the same nodes), --kill or --status."""
+    from k8sm import daemons
     from k8sm.daemons import control as ops
     from k8sm.daemons import gates
 
@@ -40,6 +41,7 @@ def control(c: Context, daemon: Daemon, *, start: bool, kill: bool, status: bool
     nodes = lab.select(daemon.role, node)
     target = target_of(c)
     if action == "start":
+        before_start = [daemons.by_name(name) for name in daemon.after]
         for each in (daemon, *before_start):  # say what is missing before anything starts
             ops.require_installed(target, lab, each, nodes)
         gates.wait_for(target, lab, daemon, say, timeout)

@@ -56,13 +56,13 @@ def master(c, start=False, kill=False, status=False, node=None, quorum=None, clu
 )
 def slave(c, start=False, kill=False, status=False, node=None, master=None, containerizers=None, timeout=60,
           wait=True):
-    """Start, kill or show the Mesos agents on the minions; --start starts each minion's Docker engine first.
+    """Start, kill or show the Mesos agents on the minions; --start starts each minion's Docker engine first
+    and waits for a leading Mesos master.
 
     --status also lists the agents the leading master has registered.
     Examples: invoke mesos.slave --start; invoke mesos.slave --kill --node kubernetes-minion-2
     """
     from k8sm.daemons import mesos
-    from k8sm.daemons.dind import DOCKER
 
     lab = lab_of(c)
     overrides = mesos.AgentOverrides(master=master, containerizers=containerizers)
@@ -70,7 +70,7 @@ def slave(c, start=False, kill=False, status=False, node=None, master=None, cont
     _only_with_start(overrides, start)
     override = (lambda n: mesos.agent_argv(lab, n, overrides)) if overrides else None
     control(c, mesos.MESOS_AGENT, start=start, kill=kill, status=status, node=node, timeout=int(timeout),
-            wait=wait, override=override, before_start=(DOCKER,), report=lambda: _report_agents(c))
+            wait=wait, override=override, report=lambda: _report_agents(c))
 
 
 @k8sm_task(help=VERB_HELP)

@@ -171,3 +171,15 @@ def test_healthz():
 
 def test_timeouts_know_every_daemon():
     assert list(topology.DAEMON_NAMES) == [d.name for d in ALL]
+
+
+def test_up_orders_stages_by_the_gates_and_same_node_prerequisites():
+    from k8sm.up import needs
+
+    assert {d.name: needs(d) for d in ALL} == {
+        "etcd": (), "zookeeper": (), "mesos-master": ("zookeeper",), "docker": (),
+        "mesos-slave": ("mesos-master", "docker"), "apiserver": ("etcd",), "controller-manager": ("apiserver",),
+        "scheduler": ("mesos-master", "apiserver"),
+    }
+    position = {d.name: i for i, d in enumerate(ALL)}
+    assert all(position[n] < position[d.name] for d in ALL for n in needs(d))  # ALL is a start order
