@@ -99,7 +99,7 @@ def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
                     return
             nodes = lab.role(daemon.role)
             result.states = control.start(target, lab, daemon, nodes, say, wait=True,
-                                          timeout=lab.timeouts.of(daemon.name), installed=True)
+                                          timeout=lab.timeouts.of(daemon.name))
             result.outcome = "started"
         except Exception as exc:  # reported with the other stages' outcomes
             result.outcome, result.reason, result.error = "failed", str(exc), exc

@@ -85,18 +85,17 @@ def states(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> l
 
 def start(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: Say, *,
           override: ArgvFor | None = None, wait: bool = True, timeout: float = 60.0,
-          installed: bool = False) -> list[DaemonState]:
+          prepared: bool = False) -> list[DaemonState]:
     """Start the daemon on nodes (a no-op where it runs), then wait until healthy.
 
-    installed: the caller already ran require_installed for these nodes.
+    prepared: the caller already ran prepare() for these nodes.
     """
     say(f"{daemon.title}: starting on {', '.join(n.name for n in nodes)}")
-    if not installed:
-        require_installed(target, lab, daemon, nodes)
+    if not prepared:
+        prepare(target, lab, daemon, nodes)
 
     def start_one(node: Node) -> str:
         handle = NodeHandle(target, node)
-        handle.put_files(daemon.node_files(lab, node))
         argv = ["k8sm-daemon", "start", daemon.name]
         if override is not None:
             argv += ["--", *override(node)]
@@ -123,14 +122,12 @@ def start(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: 
     return wait_healthy(target, lab, daemon, nodes, say, timeout)
 
 
-def require_installed(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> None:
-    """Raise, saying which task provides it, if the daemon's program is not in the nodes' image.
-
-    Writes the daemon's files first: `k8sm-daemon missing` reads its .requires file.
-    """
+def prepare(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> None:
+    """Write the daemon's files (argv, probe, requires, config) on the nodes from the topology, then raise,
+    saying which task provides it, if its program is not in the nodes' image."""
+    parallel.raise_first(parallel.each(lambda n: NodeHandle(target, n).put_files(daemon.node_files(lab, n)), nodes))
     if not daemon.requires:
         return
-    parallel.raise_first(parallel.each(lambda n: NodeHandle(target, n).put_files(daemon.node_files(lab, n)), nodes))
     results = exec_on(target, [(n, ["k8sm-daemon", "missing", daemon.name]) for n in nodes])
     for node, result in zip(nodes, results, strict=True):
         missing = result.output.split()

@@ -43,11 +43,11 @@ def control(c: Context, daemon: Daemon, *, start: bool, kill: bool, status: bool
     if action == "start":
         before_start = [daemons.by_name(name) for name in daemon.after]
         for each in (daemon, *before_start):  # say what is missing before anything starts
-            ops.require_installed(target, lab, each, nodes)
+            ops.prepare(target, lab, each, nodes)
         gates.wait_for(target, lab, daemon, say, timeout)
         for needed in before_start:
-            ops.start(target, lab, needed, nodes, say, wait=True, timeout=timeout, installed=True)
-        ops.start(target, lab, daemon, nodes, say, override=override, wait=wait, timeout=timeout, installed=True)
+            ops.start(target, lab, needed, nodes, say, wait=True, timeout=timeout, prepared=True)
+        ops.start(target, lab, daemon, nodes, say, override=override, wait=wait, timeout=timeout, prepared=True)
     elif action == "kill":
         say(f"{daemon.title}: stopping on {', '.join(n.name for n in nodes)}")
         ops.kill(target, lab, daemon, nodes, say)
