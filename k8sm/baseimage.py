@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from k8sm.engine import inspect_image_id
+from k8sm.engine import import_argv, inspect_image_id
 from k8sm.errors import K8smError
 from k8sm.target import Target
 from k8sm.topology import Lab
@@ -39,11 +39,7 @@ def build_base(target: Target, lab: Lab, say: Say, *, force: bool = False, mirro
         say(f"importing {rootfs} as {ref} ...")
         changes = ["LABEL io.k8sm.image=base", f"LABEL io.k8sm.debian-suite={suite}",
                    "ENV LANG=C.UTF-8", 'CMD ["bash"]']
-        import_argv = ["docker", "import"]
-        for change in changes:
-            import_argv += ["--change", change]
-        import_argv += ["-", ref]
-        result = target.pipeline(["tar", "-C", rootfs, "-c", "."], import_argv, hide=True, warn=True)
+        result = target.pipeline(["tar", "-C", rootfs, "-c", "."], import_argv(ref, changes), hide=True, warn=True)
         if not result.ok:
             raise K8smError(f"docker import of the base image failed: {(result.stderr or result.stdout).strip()}")
     finally:

@@ -26,3 +26,11 @@ def inspect_image(target: Target, ref: str) -> dict[str, Any] | None:
 def inspect_image_id(target: Target, ref: str) -> str | None:
     data = inspect_image(target, ref)
     return data["Id"] if data else None
+
+
+def import_argv(ref: str, changes: list[str]) -> list[str]:
+    """`docker import` of a tar stream on stdin as ref, with Dockerfile-style changes (LABEL, ENV, CMD)."""
+    argv = ["docker", "import"]
+    for change in changes:
+        argv += ["--change", change]
+    return [*argv, "-", ref]

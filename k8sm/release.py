@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from k8sm import dists
+from k8sm.engine import import_argv
 from k8sm.errors import K8smError
 from k8sm.images import Builder
 from k8sm.labels import LAB
@@ -67,11 +68,8 @@ def import_dist(target: Target, lab: Lab, dist: dists.Dist, tree: Tree, say: Say
     ref = dist.ref(lab)
     changes = [f"LABEL {dists.DIST_LABEL}={dist.name}", f"LABEL {dists.DIST_VERSION_LABEL}={dist.version(lab)}",
                f"LABEL {LAB}={lab.name}"]
-    argv = ["docker", "import"]
-    for change in changes:
-        argv += ["--change", change]
     say(f"importing the {dist.name} build as {ref} ...")
-    result = target.pipeline(tree.tar_argv(), [*argv, "-", ref], hide=True, warn=True)
+    result = target.pipeline(tree.tar_argv(), import_argv(ref, changes), hide=True, warn=True)
     if not result.ok:
         raise K8smError(f"docker import of {tree.path} as {ref} failed: {(result.stderr or result.stdout).strip()}")
     say(f"{ref} is ready; `invoke build` takes it into the images, `invoke run --recreate` into the lab")
