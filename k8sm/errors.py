@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
+from typing import Any
+
+#: At most this many of a file's problems are listed; the rest are counted.
+MAX_PROBLEMS = 20
+#: Characters of one problem line (a last bound: quoted values are bounded already).
+MAX_LINE = 300
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxset = 2, 4, 4, 4, 4
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 60
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """repr(value) in at most `limit` characters, ending in '…' when cut; huge values are never expanded."""
+    try:
+        text = repr(value[: limit + 1]) if isinstance(value, str) else _REPR.repr(value)
+    except (ValueError, RecursionError):  # an int too long to print, a pathological structure
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clip(text: str, limit: int = MAX_LINE) -> str:
+    """text as one printable line of at most `limit` characters (control characters escaped)."""
+    printable = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: limit + 1])
+    return printable if len(printable) <= limit else printable[: limit - 1] + "…"
 
 
 class K8smError(Exception):
@@ -18,16 +44,19 @@ class K8smError(Exception):
 
 
 class TopologyError(K8smError):
-    """hosts.yaml is missing, unreadable or invalid; lists every problem at once."""
+    """hosts.yaml is missing, unreadable or invalid; lists every problem at once (the first MAX_PROBLEMS)."""
 
     def __init__(self, source: str, problems: Sequence[str]) -> None:
         self.source = source
         self.problems = list(problems)
+        name = clip(source, 200)
+        lines = [clip(p) for p in self.problems[:MAX_PROBLEMS]]
         if len(self.problems) == 1:
-            message = f"{source}: {self.problems[0]}"
+            message = f"{name}: {lines[0]}"
         else:
-            lines = "\n".join(f"  - {p}" for p in self.problems)
-            message = f"{source} has {len(self.problems)} problems:\n{lines}"
+            more = len(self.problems) - len(lines)
+            lines += [f"and {more} more"] if more else []
+            message = f"{name} has {len(self.problems)} problems:\n" + "\n".join(f"  - {line}" for line in lines)
         super().__init__(message)
 
 
