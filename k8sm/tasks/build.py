@@ -81,21 +81,44 @@ def mesos(c, url=None, tarball=None, prebuilt=None, debs=None, jobs=0, configure
 
 
 @k8sm_task(help={
-    "repo": "Kubernetes git URL (default: kubernetes.repo in hosts.yaml)",
+    "local": "build km and kubectl in a builder container with Debian's Go (the default): needs no registry",
+    "release": "run `KUBERNETES_CONTRIB=mesos make release` as the original did: needs Docker Hub, gcr.io, "
+               "github.com and golang.org",
+    "prebuilt": "use km and kubectl you built: a directory on the target holding both (or a bin/ with both)",
+    "ref": "the tag, branch or commit to build (default: kubernetes.ref in hosts.yaml); the dist image is named by it",
+    "repo": "Kubernetes git URL to clone when the checkout is missing (default: kubernetes.repo in hosts.yaml)",
     "checkout": "where the checkout lives on the target (default: kubernetes.checkout, /opt/kubernetes)",
     "fetch": "fetch from origin when the ref is not in an existing checkout (default); --no-fetch stays offline",
+    "jobs": "local mode: parallel Go jobs (default: the target's cores)",
+    "keep_builder": "local mode: keep the builder container afterwards, to look into a failed build",
+    "verbose": "local mode: print all build output, not only the stages and edits",
 })
-def k8s(c, repo=None, checkout=None, fetch=True):
-    """Clone Kubernetes and run `KUBERNETES_CONTRIB=mesos make release`, as the original did.
+def k8s(c, local=False, release=False, prebuilt=None, ref=None, repo=None, checkout=None, fetch=True, jobs=0,
+        keep_builder=False, verbose=False):
+    """Build km (Kubernetes-on-Mesos) and kubectl from Kubernetes v1.x source into the kubernetes dist image.
 
-    The ref is kubernetes.ref in hosts.yaml (default v1.1.8: it must have contrib/mesos).
-    km and kubectl from the release tarballs become the kubernetes dist image on the target;
-    `invoke build` then puts km in the framework and minion images and kubectl in the
-    framework and client images. An existing checkout is reused.
+    The ref (kubernetes.ref in hosts.yaml, or --ref; default v1.1.8) must have contrib/mesos.
+    By default (--local) its tree is copied out of the checkout with `git archive` and built
+    in a builder container with Debian's Go; compatibility edits for today's Go are made
+    where the tree needs them, and printed. --release runs the original's `make release`;
+    --prebuilt takes km and kubectl you bring. `invoke build` then puts km in the framework
+    and minion images and kubectl in the framework and client images.
+    Examples: invoke build.k8s; invoke build.k8s --checkout /srv/kubernetes --ref v1.1.8;
+    invoke build.k8s --prebuilt /srv/k8s-bin
     """
-    from k8sm.release import build_k8s
+    from k8sm import k8sbuild
 
-    build_k8s(target_of(c), lab_of(c), say, repo=repo, checkout=checkout, fetch=fetch)
+    mode = k8sbuild.choose_mode(local, release, prebuilt)
+    lab = k8sbuild.with_ref(lab_of(c), ref, say)
+    target = target_of(c)
+    if mode == "prebuilt":
+        k8sbuild.build_prebuilt(target, lab, say, prebuilt)
+        return
+    source = k8sbuild.source_of(lab, repo, checkout, fetch)
+    if mode == "release":
+        k8sbuild.build_release(target, lab, say, source)
+    else:
+        k8sbuild.build_local(target, lab, say, source, jobs=int(jobs), keep_builder=keep_builder, verbose=verbose)
 
 
 ns = Collection("build", images, base, mesos, k8s)

@@ -1,0 +1,105 @@
+"""Builder containers for the long source builds: start one, run a build script in it, show its progress.
+
+A build script marks progress with lines `@@stage NAME`, names each
+compatibility edit it makes to the source with `@@edit WHAT` and results worth
+showing with `@@note WHAT`; everything else is shown with --verbose, or as a
+heartbeat every 30 seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from k8sm.errors import K8smError
+from k8sm.labels import LAB
+from k8sm.target import Target, engine_error, is_engine_exception
+from k8sm.topology import Lab
+
+Say = Callable[[str], None]
+
+#: Seconds between heartbeat lines when a build prints no stage.
+HEARTBEAT = 30
+
+
+def cache_volume(target: Target, lab: Lab, purpose: str) -> str:
+    """The lab's volume `{lab}-{purpose}` (kept by `rm`; removed by `rm --volumes`), made if missing."""
+    import docker.errors
+
+    name = f"{lab.name}-{purpose}"
+    try:
+        target.docker.inspect_volume(name)
+    except docker.errors.NotFound:
+        target.docker.create_volume(name, labels={LAB: lab.name})
+    return name
+
+
+def remove_container(target: Target, name: str) -> None:
+    import docker.errors
+
+    try:
+        target.docker.remove_container(name, force=True)
+    except docker.errors.NotFound:
+        pass
+
+
+def start(target: Target, lab: Lab, image: str, name: str, binds: Sequence[str] = ()) -> None:
+    """A fresh builder container `name` of the lab's image, idle until builds are exec'd in it."""
+    api = target.docker
+    remove_container(target, name)
+    created = api.create_container(lab.images.ref(image), ["sleep", "infinity"], name=name, labels={LAB: lab.name},
+                                   host_config=api.create_host_config(init=True, binds=list(binds)))
+    api.start(created["Id"])
+
+
+@dataclass(frozen=True)
+class Script:
+    """A build script run in a builder container: what its lines are tagged with, what it is called."""
+
+    tag: str    # e.g. "k8s": lines show as "[k8s] ..."
+    title: str  # e.g. "Kubernetes": errors say "the Kubernetes build failed"
+
+
+def stream(target: Target, container: str, argv: list[str], script: Script, say: Say, *,
+           verbose: bool = False, environment: Mapping[str, str] | None = None) -> None:
+    """Run argv in the container, showing stages, edits and a heartbeat (or all output); raise on failure."""
+    api = target.docker
+    tail: list[str] = []
+    try:
+        exec_id = api.exec_create(container, argv, environment=dict(environment or {}))
+        last_beat = started = time.monotonic()
+        pending = ""
+        for chunk in api.exec_start(exec_id, stream=True):
+            pending += chunk.decode("utf-8", "replace")
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                tail = (tail + [line])[-25:]
+                shown = progress_line(line, script.tag, time.monotonic() - started, verbose)
+                if shown is not None:
+                    say(shown)
+                    last_beat = time.monotonic()
+            if time.monotonic() - last_beat > HEARTBEAT:
+                latest = next((line for line in reversed(tail) if not line.startswith("@@")), "")
+                say(f"[{script.tag}] ... {time.monotonic() - started:.0f}s: {latest[:100]}")
+                last_beat = time.monotonic()
+        code = api.exec_inspect(exec_id)["ExitCode"]
+    except Exception as exc:
+        if not is_engine_exception(exc):
+            raise
+        raise engine_error(exc) from None
+    if code != 0:
+        shown = "\n".join(f"    {line}" for line in tail[-15:])
+        raise K8smError(f"the {script.title} build failed (exit {code}); last output:\n{shown}",
+                        "fix the cause; --verbose shows all output, --keep-builder keeps the container to look into")
+
+
+def progress_line(line: str, tag: str, seconds: float, verbose: bool) -> str | None:
+    """What to show for one line of a build script's output (None: nothing)."""
+    if line.startswith("@@stage "):
+        return f"[{tag}] {line.split(' ', 1)[1]} ({seconds:.0f}s)"
+    if line.startswith("@@edit "):
+        return f"[{tag}] compatibility edit: {line.split(' ', 1)[1]}"
+    if line.startswith("@@note "):
+        return f"[{tag}] {line.split(' ', 1)[1]}"
+    return f"[{tag}] {line}" if verbose else None
