@@ -43,7 +43,7 @@ def lab(make_lab, built, tmp_path_factory, engine):
                    kubernetes=f"{{repo: {repo}, ref: {K8S_REF}, checkout: {directory / 'checkout'}, "
                               "cluster_dns: 10.10.10.53, log_level: 3}")
     succeeded(lab.invoke("build.mesos", "--tarball", str(mesos_source_tarball(directory)), timeout=1800))
-    succeeded(lab.invoke("build.k8s", timeout=600))
+    succeeded(lab.invoke("build.k8s", "--release", timeout=600))
     build = succeeded(lab.invoke("build", timeout=1800))
     assert f"mesos: {PREFIX}mesos-dist:1.11.0" in build.stdout and f"kubernetes: {PREFIX}kubernetes-dist:" in build.stdout
     succeeded(lab.invoke("run"))

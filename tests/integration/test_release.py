@@ -67,7 +67,7 @@ def test_fixture_release_needs_kubernetes_contrib_mesos(release_lab, tmp_path):
 
 
 def test_build_k8s_clones_builds_and_imports_km_and_kubectl(release_lab, engine):
-    run = succeeded(release_lab.invoke("build.k8s", timeout=600))
+    run = succeeded(release_lab.invoke("build.k8s", "--release", timeout=600))
     assert f"cloning {release_lab.repo}" in run.stdout
     assert "KUBERNETES_CONTRIB=mesos make release" in run.stdout
     ref = f"{PREFIX}kubernetes-dist:{K8S_REF}"
@@ -78,7 +78,7 @@ def test_build_k8s_clones_builds_and_imports_km_and_kubectl(release_lab, engine)
 
 
 def test_build_k8s_reuses_the_checkout(release_lab):
-    run = succeeded(release_lab.invoke("build.k8s", "--no-fetch", timeout=600))
+    run = succeeded(release_lab.invoke("build.k8s", "--release", "--no-fetch", timeout=600))
     assert f"using the existing checkout {release_lab.directory_k8s / 'checkout'}" in run.stdout
     assert "cloning" not in run.stdout
 
@@ -95,7 +95,7 @@ def test_build_k8s_refuses_a_ref_without_contrib_mesos(release_lab):
 
 
 def test_build_k8s_names_missing_tools(release_lab):
-    run = release_lab.invoke("build.k8s", env={"PATH": "/nonexistent"})
+    run = release_lab.invoke("build.k8s", "--release", env={"PATH": "/nonexistent"})
     assert run.code == 1 and "Traceback" not in run.stderr
     assert run.stderr.strip() == ("k8sm: build.k8s needs git, make, docker on local; missing: git, make, docker; "
                                   "install them there (apt-get install git make docker.io)")
