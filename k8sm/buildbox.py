@@ -44,12 +44,16 @@ def remove_container(target: Target, name: str) -> None:
         pass
 
 
-def start(target: Target, lab: Lab, image: str, name: str, binds: Sequence[str] = ()) -> None:
-    """A fresh builder container `name` of the lab's image, idle until builds are exec'd in it."""
+def start(target: Target, lab: Lab, image: str, name: str, binds: Sequence[str] = (), *, network: bool = True) -> None:
+    """A fresh builder container `name` of the lab's image, idle until builds are exec'd in it.
+
+    Without network it has no interface but loopback: a build in it cannot fetch anything.
+    """
     api = target.docker
     remove_container(target, name)
+    host_config = api.create_host_config(init=True, binds=list(binds), network_mode=None if network else "none")
     created = api.create_container(lab.images.ref(image), ["sleep", "infinity"], name=name, labels={LAB: lab.name},
-                                   host_config=api.create_host_config(init=True, binds=list(binds)))
+                                   host_config=host_config)
     api.start(created["Id"])
 
 

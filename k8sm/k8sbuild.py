@@ -70,7 +70,7 @@ def build_local(target: Target, lab: Lab, say: Say, source: Source, *, jobs: int
     Builder(target, lab, say).build([IMAGE])
     name = f"{lab.name}-k8s-build"
     cache = buildbox.cache_volume(target, lab, "k8s-gocache")
-    buildbox.start(target, lab, IMAGE, name, binds=[f"{cache}:{GOCACHE_DIR}"])
+    buildbox.start(target, lab, IMAGE, name, binds=[f"{cache}:{GOCACHE_DIR}"], network=False)
     try:
         say(f"copying {source.ref} ({commit[:14]}, {version['KUBE_GIT_VERSION']}) from {source.checkout} "
             "into the builder")

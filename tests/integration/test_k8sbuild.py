@@ -68,7 +68,10 @@ def edited_files(stdout: str) -> list[str]:
 
 
 def test_local_build_compiles_the_stand_ins_with_debians_go_and_the_edits(k8s_lab, engine):
-    run = succeeded(k8s_lab.invoke("build.k8s", timeout=1800))
+    run = succeeded(k8s_lab.invoke("build.k8s", "--keep-builder", timeout=1800))
+    builder = f"{k8s_lab.name}-k8s-build"
+    assert engine.inspect_container(builder)["HostConfig"]["NetworkMode"] == "none"  # nothing can be fetched
+    engine.remove_container(builder, force=True)
     for stage in ("check", "edits", "version", "km", "kubectl", "done"):
         assert f"[k8s] {stage} (" in run.stdout, run.stdout
     assert edited_files(run.stdout) == [f"{VENDOR}/google/cadvisor/pages/static/standin_js.go -> standin_js_asset.go",
