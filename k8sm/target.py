@@ -171,34 +171,18 @@ class RemoteTarget(Target):
         return int(self.ctx.connect_timeout or self.ctx.connect_kwargs.get("timeout") or DEFAULT_CONNECT_TIMEOUT)
 
     def open(self) -> None:
-        """Connect, verifying the host key against known_hosts unless told to accept unknown keys."""
+        """Connect, checking the host key of every hop (ProxyJump hosts too) against known_hosts."""
         import logging
 
-        import paramiko
+        from k8sm.sshconnect import open_all
 
         # paramiko logs transport failures to stderr on its own; k8sm reports them as one line.
         logging.getLogger("paramiko").setLevel(logging.CRITICAL)
         with self._lock:
             if self._opened and self.ctx.is_connected:
                 return
-            conn = self.ctx
-            known_hosts = conn.ssh_config.get("userknownhostsfile")
-            files = [known_hosts[0] if isinstance(known_hosts, list) else known_hosts] if known_hosts else [None]
-            for path in files:
-                try:
-                    conn.client.load_system_host_keys(_expand(path) if path else None)
-                except FileNotFoundError:
-                    pass
-            accept = bool(conn.config.get("k8sm", {}).get("accept_host_key"))
-            conn.client.set_missing_host_key_policy(paramiko.AutoAddPolicy() if accept else paramiko.RejectPolicy())
-            if conn.connect_timeout is None and "timeout" not in conn.connect_kwargs:
-                conn.connect_timeout = DEFAULT_CONNECT_TIMEOUT
-            for key in ("banner_timeout", "auth_timeout"):
-                conn.connect_kwargs.setdefault(key, self.timeout)
-            try:
-                conn.open()
-            except Exception as exc:
-                raise ssh_error(exc, self.label, self.timeout) from None
+            accept = bool(self.ctx.config.get("k8sm", {}).get("accept_host_key"))
+            open_all(self.ctx, self.label, accept, self.timeout)
             self._opened = True
 
     def _connect(self) -> docker.APIClient:
@@ -306,12 +290,6 @@ def parse_batch(stdout: str, boundary: str, count: int) -> list[ExecResult]:
     return [results.get(i, ExecResult(-1, "no result")) for i in range(count)]
 
 
-def _expand(path: str) -> str:
-    import os
-
-    return os.path.expanduser(path)
-
-
 _targets: dict[str, Target] = {}
 _targets_lock = threading.Lock()
 
@@ -342,42 +320,82 @@ def close_all() -> None:
         _targets.clear()
 
 
-def ssh_error(exc: BaseException, label: str, timeout: int) -> K8smError:
-    """Turn an SSH connection failure into one clear message with what to do."""
+def ssh_error(exc: BaseException, label: str, timeout: int, *, key_problem: K8smError | None = None,
+              jump_for: str | None = None) -> K8smError:
+    """Turn an SSH failure into one clear message with what to do.
+
+    key_problem says why a configured key cannot be used (see sshconnect.key_problem);
+    jump_for names the final host when the failing hop is a ProxyJump host.
+    """
     import socket
 
     import paramiko
 
-    host = label.split("@", 1)[-1]
-    if isinstance(exc, paramiko.BadHostKeyException):
-        return K8smError(f"the host key of {host} has CHANGED since it was recorded in known_hosts "
-                         "(someone may be intercepting the connection)",
-                         f"if the change is expected, remove the old key (ssh-keygen -R '{_known_hosts_name(host)}') "
-                         "and verify the new one")
-    if isinstance(exc, paramiko.AuthenticationException):
-        return K8smError(f"SSH authentication failed for {label}",
-                         "check the key (-i KEY), your ssh-agent, or the user name (user@host)")
+    bare = label.split("@", 1)[-1]
+    host = _display(bare) + (f" (the jump host to {jump_for})" if jump_for else "")
+    shown = label.split("@", 1)[0] + "@" + _display(bare) if "@" in label else _display(bare)
+    found = _host_key_error(exc, host, bare)
+    if found is not None:
+        return found
     if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError) or isinstance(exc, ConnectionRefusedError):
         return K8smError(f"{host} refused the SSH connection", "check the host and port, and that sshd runs there")
     if isinstance(exc, socket.gaierror):
-        return K8smError(f"cannot resolve the host name in {label}", "check the spelling, or use an IP address")
+        return K8smError(f"cannot resolve the host name in {shown}", "check the spelling, or use an IP address")
     text = str(exc).lower()
     if isinstance(exc, (socket.timeout, TimeoutError)) or any(
             s in text for s in ("banner", "timed out", "no existing session")):
         return K8smError(f"{host} did not answer within {timeout}s", "check that the host is up and reachable "
                          "(raise the limit with -t SECONDS)")
-    if isinstance(exc, paramiko.SSHException) and "known_hosts" in str(exc):
+    if key_problem is not None and isinstance(exc, paramiko.SSHException):
+        return key_problem
+    if isinstance(exc, paramiko.AuthenticationException):
+        return K8smError(f"SSH authentication failed for {shown}",
+                         "check the key (-i KEY), your ssh-agent, or the user name (user@host)")
+    if isinstance(exc, OSError):
+        return K8smError(f"cannot connect to {host}: {exc.strerror or exc}")
+    return K8smError(f"SSH error with {shown}: {_first_line(exc) if str(exc) else type(exc).__name__}")
+
+
+def _host_key_error(exc: BaseException, host: str, bare: str) -> K8smError | None:
+    """The message for a host key that is revoked, changed or unknown; None for other failures."""
+    import paramiko
+
+    from k8sm import sshkeys
+
+    name = getattr(exc, "host", None) or _known_hosts_name(bare)
+    where = f" ({exc.where})" if getattr(exc, "where", "") else ""
+    if isinstance(exc, sshkeys.HostKeyRevoked):
+        return K8smError(f"the host key of {host} is marked as REVOKED in known_hosts{where}: refusing to connect, "
+                         "a revoked key may be a stolen one used to impersonate the host",
+                         "ask the host's administrator for its new key")
+    if isinstance(exc, (sshkeys.HostKeyChanged, paramiko.BadHostKeyException)):
+        return K8smError(f"the host key of {host} has CHANGED since it was recorded in known_hosts{where}: "
+                         "someone may be intercepting the connection",
+                         f"if the change is expected, remove the old key (ssh-keygen -R '{name}') "
+                         "and verify the new one")
+    if isinstance(exc, sshkeys.HostKeyUnknown) or (
+            isinstance(exc, paramiko.SSHException) and "known_hosts" in str(exc)):
         return K8smError(f"the host key of {host} is not in known_hosts",
                          "verify it and add it (ssh once, or ssh-keyscan -p PORT HOST >> ~/.ssh/known_hosts), "
                          "or pass --accept-host-key to trust it for this run")
-    if isinstance(exc, OSError):
-        return K8smError(f"cannot connect to {host}: {exc.strerror or exc}")
-    return K8smError(f"SSH connection to {label} failed: {_first_line(exc)}")
+    return None
+
+
+def _display(host_port: str) -> str:
+    """`h:p`, `::1:p` or `[::1]:p` as ssh prints it: IPv6 in brackets."""
+    from k8sm.sshaddr import display
+
+    name, colon, port = host_port.rpartition(":")
+    if not colon:
+        return host_port
+    return display(name.strip("[]"), port)
 
 
 def _known_hosts_name(host: str) -> str:
-    name, _, port = host.rpartition(":")
-    return host if not name or port == "22" else f"[{name}]:{port}"
+    """The known_hosts name of `host:port`: `host` on port 22, else `[host]:port`."""
+    name, colon, port = host.rpartition(":")
+    name = name.strip("[]")
+    return host if not colon else name if port == "22" else f"[{name}]:{port}"
 
 
 def _import_docker_without_ssh() -> None:
@@ -430,6 +448,9 @@ def _first_line(exc: BaseException) -> str:
 
 
 def is_engine_exception(exc: BaseException) -> bool:
-    """Whether exc came from the Docker SDK or its HTTP transport."""
+    """Whether exc came from the Docker SDK or its HTTP transport.
+
+    paramiko's errors are not: they are SSH failures (ssh_error), reported as such by the k8sm program.
+    """
     module = type(exc).__module__ or ""
-    return module.startswith(("docker.", "requests.", "urllib3.", "paramiko."))
+    return module.startswith(("docker.", "requests.", "urllib3."))
