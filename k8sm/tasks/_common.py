@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from invoke import Exit, task
 
 from k8sm.errors import K8smError
+from k8sm.tasks._args import K8smTask
 
 if TYPE_CHECKING:
     from invoke import Context
@@ -48,7 +49,7 @@ def k8sm_task(**kwargs: Any) -> Callable[[F], Any]:
                 raise Exit(f"k8sm: {engine_error(exc)}", code=1) from None
 
         kwargs.setdefault("auto_shortflags", False)  # short flags that never shift as options are added
-        return task(**kwargs)(guarded)
+        return task(klass=K8smTask, **kwargs)(guarded)
 
     return decorate
 
