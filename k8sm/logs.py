@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import secrets
 import shutil
+import signal
+import sys
 import tarfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
+from typing import TextIO
 
 from k8sm import __version__, daemons
 from k8sm.daemons.base import LOG_DIR
@@ -49,8 +55,56 @@ def show(target: Target, node: Node, names: Sequence[str], lines: int) -> str:
     return exec_on(target, [(node, tail_argv(names, lines))])[0].output
 
 
-def follow_argv(node: Node, name: str, lines: int) -> list[str]:
-    return ["docker", "exec", node.container, "tail", "-n", str(lines), "-F", f"{LOG_DIR}/{name}.log"]
+#: Seconds the stop waits for a follow's pid file (the tail may be just starting).
+_FOLLOW_START_WAIT = 3
+
+
+def follow_argv(name: str, lines: int, pid_file: str) -> list[str]:
+    """tail -F of the daemon's log that first writes its pid to pid_file, so it can be stopped."""
+    return ["sh", "-c", 'echo $$ > "$1" && exec tail -n "$2" -F "$3"', "k8sm-follow",
+            pid_file, str(lines), f"{LOG_DIR}/{name}.log"]
+
+
+def stop_follow_argv(pid_file: str) -> list[str]:
+    """Kill the tail that wrote pid_file (waiting briefly for it to start) and remove the file."""
+    tries = _FOLLOW_START_WAIT * 10
+    script = (f'i=0; while [ ! -s "$1" ] && [ $i -lt {tries} ]; do sleep 0.1; i=$((i+1)); done; '
+              '[ -s "$1" ] && kill "$(cat "$1")" 2>/dev/null; rm -f "$1"; exit 0')
+    return ["sh", "-c", script, "k8sm-follow-stop", pid_file]
+
+
+def follow(target: Target, node: Node, name: str, lines: int, out: TextIO | None = None) -> None:
+    """Print the end of a daemon's log and then every new line, until the stream ends or Ctrl-C.
+
+    Through the engine's API (no docker CLI process on the host); on Ctrl-C the tail in the
+    container is killed too, since the engine leaves an exec running when its client goes.
+    """
+    out = out or sys.stdout
+    pid_file = f"/tmp/k8sm-follow-{secrets.token_hex(8)}.pid"
+    api = target.docker
+    exec_id = api.exec_create(node.container, follow_argv(name, lines, pid_file))
+    try:
+        for chunk in api.exec_start(exec_id, stream=True):
+            out.write(chunk.decode("utf-8", "replace"))
+            out.flush()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        with _ignoring_sigint():
+            exec_on(target, [(node, stop_follow_argv(pid_file))])
+
+
+@contextlib.contextmanager
+def _ignoring_sigint() -> Iterator[None]:
+    """A second Ctrl-C must not cut the clean-up short (only the main thread handles signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def export(target: Target, lab: Lab, directory: Path, status: dict[str, object], say: Say) -> list[Path]:

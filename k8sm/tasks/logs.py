@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from invoke import Collection, Exit
+from invoke import Collection
 
 from k8sm.tasks._common import k8sm_task, lab_of, say, target_of
 
@@ -34,9 +34,7 @@ def show(c, node, daemon=None, follow=False, lines=50):
     if follow:
         if not daemon:
             raise K8smError("--follow needs --daemon", f"{where.name}'s daemons: {', '.join(names)}")
-        code = target.attach(logs.follow_argv(where, daemon, int(lines)), tty=False)
-        if code not in (0, 130):
-            raise Exit(code=code)
+        logs.follow(target, where, daemon, int(lines))  # the first Ctrl-C ends it, and the tail inside
         return
     if not names:
         say(f"{where.name} runs no daemons")
