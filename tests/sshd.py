@@ -32,13 +32,14 @@ def keygen(path: Path) -> Path:
 
 
 class Sshd:
-    """sshd -D on 127.0.0.1:port; `extra` lines go into its sshd_config."""
+    """sshd -D on 127.0.0.1:port (and on [::1]:port with ipv6=True); `extra` lines go into its sshd_config."""
 
-    def __init__(self, directory: Path, extra: str = "") -> None:
+    def __init__(self, directory: Path, extra: str = "", ipv6: bool = False) -> None:
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.extra = extra
+        self.listen = ["127.0.0.1", "::1"] if ipv6 else ["127.0.0.1"]
         self.proc: subprocess.Popen[bytes] | None = None
         self.host_key = keygen(self.dir / "host_key")
         self.client_key = keygen(self.dir / "id_client")
@@ -57,27 +58,34 @@ class Sshd:
         return f"root@127.0.0.1:{self.port}"
 
     def authorize(self, user: str, key: Path) -> None:
+        """Let `key` log in as user (added to the keys already authorized)."""
         path = self.keys_dir / user
-        path.write_text(key.with_suffix(".pub").read_text())
+        with path.open("a") as keys:
+            keys.write(key.with_suffix(".pub").read_text())
         path.chmod(0o644)
 
     def write_client_config(self, known_hosts: Path) -> None:
         self.ssh_config.write_text(
-            f"Host 127.0.0.1\n  UserKnownHostsFile {known_hosts}\n  IdentitiesOnly yes\n")
+            f"Host {' '.join(self.listen)}\n  UserKnownHostsFile {known_hosts}\n  IdentitiesOnly yes\n")
 
-    def host_key_line(self, key: Path | None = None) -> str:
+    @property
+    def address6(self) -> str:
+        return f"root@[::1]:{self.port}"
+
+    def host_key_line(self, key: Path | None = None, host: str = "127.0.0.1", marker: str = "") -> str:
+        """A known_hosts line for this server's key (or `key`), with an optional @marker."""
         public = (key or self.host_key).with_suffix(".pub").read_text().split()
-        return f"[127.0.0.1]:{self.port} {public[0]} {public[1]}\n"
+        return f"{marker + ' ' if marker else ''}[{host}]:{self.port} {public[0]} {public[1]}\n"
 
     def trust_host_key(self, key: Path | None = None) -> None:
-        self.known_hosts.write_text(self.host_key_line(key))
+        self.known_hosts.write_text("".join(self.host_key_line(key, host) for host in self.listen))
 
     def start(self) -> Sshd:
         Path("/run/sshd").mkdir(exist_ok=True)  # privilege separation directory
         config = self.dir / "sshd_config"
         config.write_text("\n".join([
             f"Port {self.port}",
-            "ListenAddress 127.0.0.1",
+            *(f"ListenAddress {address}" for address in self.listen),
             f"HostKey {self.host_key}",
             f"PidFile {self.dir / 'sshd.pid'}",
             f"AuthorizedKeysFile {self.keys_dir}/%u",
