@@ -29,9 +29,14 @@ def cache_volume(target: Target, lab: Lab, purpose: str) -> str:
 
     name = f"{lab.name}-{purpose}"
     try:
-        target.docker.inspect_volume(name)
+        owner = (target.docker.inspect_volume(name).get("Labels") or {}).get(LAB)
     except docker.errors.NotFound:
         target.docker.create_volume(name, labels={LAB: lab.name})
+        return name
+    if owner != lab.name:
+        raise K8smError(f"the Docker volume {name} already exists and belongs to "
+                        f"{f'lab {owner!r}' if owner else 'no k8sm lab'}, not to lab {lab.name}",
+                        "choose another lab.name in hosts.yaml, or remove that volume yourself")
     return name
 
 

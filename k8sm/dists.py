@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from k8sm.engine import inspect_image, inspect_image_id
 from k8sm.errors import K8smError
-from k8sm.labels import LAB
 from k8sm.target import Target
 from k8sm.topology import Lab
 
@@ -70,19 +69,24 @@ def present(target: Target, lab: Lab, dist: Dist) -> bool:
 
 
 def ensure_empty(target: Target, lab: Lab) -> str:
-    """The empty dist image (a root directory and nothing else), made once per engine."""
+    """The empty dist image (a root directory and nothing else), made once per engine and shared by
+    every lab (under each lab's name), so that images built without a dist are the same for all."""
     ref = empty_ref(lab)
     image_id = inspect_image_id(target, ref)
     if image_id:
         return image_id
+    repo, _, tag = ref.rpartition(":")
+    existing = target.docker.images(filters={"label": f"{DIST_LABEL}=empty"})
+    if existing:
+        target.docker.tag(existing[0]["Id"], repo, tag)
+        return existing[0]["Id"]
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         info = tarfile.TarInfo("opt")
         info.type, info.mode = tarfile.DIRTYPE, 0o755
         tar.addfile(info)
-    repo, _, tag = ref.rpartition(":")
     target.docker.import_image_from_data(buf.getvalue(), repository=repo, tag=tag,
-                                         changes=[f"LABEL {DIST_LABEL}=empty", f"LABEL {LAB}={lab.name}"])
+                                         changes=[f"LABEL {DIST_LABEL}=empty"])  # the same for every lab
     image_id = inspect_image_id(target, ref)
     if not image_id:
         raise K8smError(f"could not create the empty distribution image {ref} on {target.label}")

@@ -122,4 +122,4 @@ def repair_drill(target: Target, lab: Lab, say: Say, up: Callable[[], None]) -> 
 
 
 def table(verdicts: list[Verdict]) -> str:
-    return "\n".join(f"{v.drill:10}  {'PASS' if v.passed else 'FAIL'}  {v.detail}" for v in verdicts)
+    return "\n".join(f"{v.drill:12}  {'PASS' if v.passed else 'FAIL'}  {v.detail}" for v in verdicts)

@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from k8sm import dists
-from k8sm.engine import inspect_image, inspect_image_id
+from k8sm.engine import discard_image, inspect_image, inspect_image_id
 from k8sm.errors import ImageMissing, K8smError
-from k8sm.labels import IMAGE, IMAGE_HASH, LAB
+from k8sm.labels import IMAGE, IMAGE_HASH
 from k8sm.resources import dockerfiles_dir, scripts_dir
 from k8sm.target import Target, engine_error, is_engine_exception
 from k8sm.topology import Lab
 
 #: Scripts copied into every role image (see scripts/).
-SCRIPTS = ("k8sm-daemon", "k8sm-dind", "k8sm-mesos-agent", "k8sm-zk-leader",
+ROLE_SCRIPTS = ("k8sm-daemon", "k8sm-dind", "k8sm-mesos-agent", "k8sm-zk-leader", "k8sm-framework-check",
            "etcd-cluster.sh", "mesos.sh", "k8sm.sh", "seed-cli.sh")
 
 
@@ -37,7 +37,7 @@ class ImageSpec:
 
     name: str
     parent: str | None  # None: built FROM the base image
-    with_scripts: bool
+    scripts: tuple[str, ...]  # files of scripts/ it takes in (as scripts/NAME in its context)
     summary: str
     dists: tuple[str, ...] = ()  # distributions it takes in (see k8sm.dists)
 
@@ -49,13 +49,21 @@ class ImageSpec:
 IMAGES: dict[str, ImageSpec] = {
     spec.name: spec
     for spec in (
-        ImageSpec("node", None, False, "shared layer: base image + common tools"),
-        ImageSpec("etcd", "node", True, "etcd cluster member"),
-        ImageSpec("mesos-master", "node", True, "ZooKeeper + Mesos master", ("mesos",)),
-        ImageSpec("framework", "node", True, "kubernetes-mesos framework (km) + kubectl", ("kubernetes",)),
-        ImageSpec("minion", "node", True, "Mesos agent + Docker engine (+ km for executors)", ("mesos", "kubernetes")),
-        ImageSpec("client", "node", True, "kubectl client", ("kubernetes",)),
-        ImageSpec("mesos-builder", "node", False, "tools to build Apache Mesos from source (build.mesos only)"),
+        ImageSpec("node", None, (), "shared layer: base image + common tools"),
+        ImageSpec("etcd", "node", ROLE_SCRIPTS, "etcd cluster member"),
+        ImageSpec("mesos-master", "node", ROLE_SCRIPTS, "ZooKeeper + Mesos master", ("mesos",)),
+        ImageSpec("framework", "node", ROLE_SCRIPTS, "kubernetes-mesos framework (km) + kubectl", ("kubernetes",)),
+        ImageSpec("minion", "node", ROLE_SCRIPTS, "Mesos agent + Docker engine (+ km for executors)",
+                  ("mesos", "kubernetes")),
+        ImageSpec("client", "node", ROLE_SCRIPTS, "kubectl client", ("kubernetes",)),
+        ImageSpec("mesos-builder", "node", ("k8sm-build-mesos",),
+                  "tools to build Apache Mesos from source (build.mesos only)"),
+        # workloads: loaded into the minions' own engines (k8sm.workloads), never run as lab nodes
+        ImageSpec("busybox", "node", (), "tiny shell image for Mesos's Docker tasks (workload)"),
+        ImageSpec("pause", "busybox", (), "pod infrastructure container for km's kubelets (workload)"),
+        ImageSpec("nginx", None, (), "the example pod's web server, Debian's nginx (workload)"),
+        ImageSpec("k8s-builder", "node", ("k8sm-build-k8s",),
+                  "Debian's Go, to build km and kubectl from Kubernetes source (build.k8s only)"),
     )
 }
 
@@ -77,24 +85,35 @@ def plan(names: Iterable[str]) -> list[ImageSpec]:
     return ordered
 
 
-def images_for(lab: Lab) -> list[str]:
-    """The role images the lab's enabled nodes run, in IMAGES order."""
+#: The workload images, loaded into every minion's engine (see k8sm.workloads).
+WORKLOAD_IMAGES = ("busybox", "pause", "nginx")
+
+
+def role_images(lab: Lab) -> list[str]:
+    """The images the lab's enabled nodes run, in IMAGES order."""
     wanted = {n.image_name for n in lab.nodes}
     return [name for name in IMAGES if name in wanted]
 
 
+def images_for(lab: Lab) -> list[str]:
+    """What `build` and `up` build for the lab: its role images, and the workloads if it has minions."""
+    wanted = set(role_images(lab))
+    if "minion" in wanted:
+        wanted.update(WORKLOAD_IMAGES)
+    return [name for name in IMAGES if name in wanted]
+
+
 def context_files(spec: ImageSpec) -> dict[str, tuple[bytes, int]]:
-    """The build context: the image's directory, plus scripts/ for role images."""
+    """The build context: the image's directory, plus the scripts/ files it takes in."""
     files: dict[str, tuple[bytes, int]] = {}
     if not (spec.directory / "Dockerfile").is_file():
         raise K8smError(f"missing {spec.directory / 'Dockerfile'}", "restore dockerfiles/ from the checkout")
     for path in sorted(spec.directory.rglob("*")):
         if path.is_file():
             files[path.relative_to(spec.directory).as_posix()] = (path.read_bytes(), _mode(path))
-    if spec.with_scripts:
-        for name in SCRIPTS:
-            path = scripts_dir() / name
-            files[f"scripts/{name}"] = (path.read_bytes(), _mode(path))
+    for name in spec.scripts:
+        path = scripts_dir() / name
+        files[f"scripts/{name}"] = (path.read_bytes(), _mode(path))
     return files
 
 
@@ -130,7 +149,7 @@ def context_tar(files: dict[str, tuple[bytes, int]]) -> bytes:
 class BuildResult:
     name: str
     ref: str
-    action: str  # "built" or "up to date"
+    action: str  # "built", "tagged" (shared with an image of the same inputs) or "up to date"
     seconds: float = 0.0
 
 
@@ -205,13 +224,45 @@ class Builder:
         if existing and not self.no_cache and labels.get(IMAGE_HASH) == digest:
             self.say(f"[{spec.name}] {ref} is up to date")
             return BuildResult(spec.name, ref, "up to date"), existing["Id"]
+        same = None if self.no_cache else self.same_content(spec.name, digest)
+        if same is not None:  # another lab (another image prefix) built these very inputs: share the image
+            self.tag(same, ref)
+            self.say(f"[{spec.name}] {ref}: the same inputs as an image already built; tagged, not rebuilt")
+            return BuildResult(spec.name, ref, "tagged"), same
         self.say(f"[{spec.name}] building {ref} ...")
         started = time.monotonic()
-        new_labels = {IMAGE: spec.name, IMAGE_HASH: digest, LAB: self.lab.name}
+        # no lab name among the labels: an image is shared by content between the labs that want it
+        new_labels = {IMAGE: spec.name, IMAGE_HASH: digest}
         image_id = self._stream_build(spec.name, ref, context_tar(files), buildargs, new_labels)
+        if existing and existing["Id"] != image_id:
+            discard_image(self.target, existing["Id"])  # the image this build replaced, if nothing uses it
         seconds = time.monotonic() - started
         self.say(f"[{spec.name}] built {ref} in {seconds:.0f}s")
         return BuildResult(spec.name, ref, "built", seconds), image_id
+
+    def same_content(self, name: str, digest: str) -> str | None:
+        """The ID of an image k8sm built from exactly these inputs, under any name, if there is one.
+
+        Labels are inherited: an image built FROM ours carries our digest too. Such descendants
+        (another candidate appears in their history) are never taken.
+        """
+        api = self.target.docker
+        found = [i["Id"] for i in api.images(filters={"label": f"{IMAGE_HASH}={digest}"})
+                 if (i.get("Labels") or {}).get(IMAGE) == name]
+        for image_id in found:
+            ancestors = {layer.get("Id") for layer in api.history(image_id)[1:]}
+            if not ancestors.intersection(found):
+                return image_id
+        return None
+
+    def tag(self, image_id: str, ref: str) -> None:
+        repository, _, tag = ref.rpartition(":")
+        try:
+            self.target.docker.tag(image_id, repository, tag, force=True)
+        except Exception as exc:
+            if not is_engine_exception(exc):
+                raise
+            raise engine_error(exc) from None
 
     def _stream_build(self, name: str, ref: str, tar: bytes, buildargs: dict[str, str], labels: dict[str, str]) -> str:
         api = self.target.docker
@@ -271,4 +322,4 @@ def _shorten(line: str, width: int = 100) -> str:
 
 def image_ids(target: Target, lab: Lab) -> dict[str, str | None]:
     """The engine's image ID for each of the lab's role images (None where missing)."""
-    return {ref: inspect_image_id(target, ref) for ref in (lab.images.ref(name) for name in images_for(lab))}
+    return {ref: inspect_image_id(target, ref) for ref in (lab.images.ref(name) for name in role_images(lab))}

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from k8sm import daemons, labels, parallel
+from k8sm import daemons, engine, labels, parallel
+from k8sm.engine import inspect_image
 from k8sm.errors import EngineError, ImageMissing, K8smError
 from k8sm.images import image_ids
 from k8sm.node import File
@@ -58,14 +59,21 @@ class ContainerSpec:
 
 
 def volume_name(lab: Lab, node: Node, purpose: str) -> str:
-    return f"{lab.name}-{node.name}-{purpose}"
+    """LAB_NODE_PURPOSE: node names and purposes have no "_", so no two (lab, node) pairs share a name."""
+    return f"{lab.name}_{node.name}_{purpose}"
+
+
+def volumes_of(lab: Lab, node: Node) -> dict[str, str]:
+    """The volumes node's container mounts: name -> mount point."""
+    volumes = {volume_name(lab, node, "data"): "/var/lib/k8sm"}
+    if node.role == "minion":
+        volumes[volume_name(lab, node, "docker")] = "/var/lib/docker"
+    return volumes
 
 
 def container_spec(lab: Lab, node: Node) -> ContainerSpec:
     """The container settings for node: static IP, names of every peer, labels, volumes."""
-    volumes = {volume_name(lab, node, "data"): "/var/lib/k8sm"}
-    if node.role == "minion":
-        volumes[volume_name(lab, node, "docker")] = "/var/lib/docker"
+    volumes = volumes_of(lab, node)
     privileged = node.elevated and lab.security == "privileged"
     elevated_caps = node.elevated and lab.security == "capabilities"
     spec = ContainerSpec(
@@ -148,6 +156,7 @@ def nginx_example(lab: Lab) -> str:
     return (
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: nginx\n  labels:\n    app: nginx\n"
         f"spec:\n  containers:\n  - name: nginx\n    image: {lab.kubernetes.nginx_image}\n"
+        "    imagePullPolicy: IfNotPresent\n"  # k8sm loaded it into every minion's engine: never pulled
         "    ports:\n    - containerPort: 80\n"
     )
 
@@ -196,6 +205,7 @@ def run(target: Target, lab: Lab, say: Say, *, recreate: bool = False) -> list[N
     if missing:
         raise ImageMissing(f"missing image{'s' if len(missing) > 1 else ''} on {target.label}: {', '.join(missing)}",
                            "build them with `invoke build`")
+    refuse_foreign_names(target, lab)
     ensure_network(target, lab, say)
     existing = {c["Labels"].get(labels.NODE): c for c in list_containers(target, lab)}
 
@@ -211,6 +221,32 @@ def run(target: Target, lab: Lab, say: Say, *, recreate: bool = False) -> list[N
     return actions
 
 
+def refuse_foreign_names(target: Target, lab: Lab) -> None:
+    """Raise, before anything is created, if a network, container or volume the lab would use
+    already exists and belongs to another lab (its lab label says whose) or to no lab."""
+    api = target.docker
+    wanted: list[tuple[str, str]] = [("network", lab.network.name)]
+    for node in lab.nodes:
+        wanted.append(("container", node.container))
+        wanted += [("volume", name) for name in volumes_of(lab, node)]
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for net in api.networks(names=[lab.network.name]):
+        if net.get("Name") == lab.network.name:
+            found[("network", net["Name"])] = net.get("Labels") or {}
+    for c in api.containers(all=True):
+        for name in c.get("Names") or []:
+            found[("container", name.lstrip("/"))] = c.get("Labels") or {}
+    for volume in (api.volumes() or {}).get("Volumes") or []:
+        found[("volume", volume["Name"])] = volume.get("Labels") or {}
+    for kind, name in wanted:
+        owner = found.get((kind, name), {labels.LAB: lab.name}).get(labels.LAB)
+        if owner != lab.name:
+            whose = f"lab {owner!r}" if owner else "no k8sm lab"
+            setting = {"network": "network.name", "container": "lab.container_prefix", "volume": "lab.name"}[kind]
+            raise K8smError(f"the Docker {kind} {name} already exists and belongs to {whose}, not to lab {lab.name}",
+                            f"choose another {setting} in hosts.yaml, or remove that {kind} yourself")
+
+
 def ensure_network(target: Target, lab: Lab, say: Say) -> None:
     import docker.errors
     from docker.types import IPAMConfig, IPAMPool
@@ -221,12 +257,7 @@ def ensure_network(target: Target, lab: Lab, say: Say) -> None:
         info = api.inspect_network(name)
     except docker.errors.NotFound:
         info = None
-    if info is not None:
-        owner = (info.get("Labels") or {}).get(labels.LAB)
-        if owner != lab.name:
-            raise K8smError(f"Docker network {name} exists and is not lab {lab.name}'s"
-                            f"{f' (it is lab {owner!r})' if owner else ''}",
-                            "choose another network.name in hosts.yaml")
+    if info is not None:  # ours: refuse_foreign_names ran first
         subnets = [c.get("Subnet") for c in (info.get("IPAM") or {}).get("Config") or []]
         if subnet not in subnets:
             raise K8smError(f"network {name} has subnet {', '.join(map(str, subnets))}, hosts.yaml says {subnet}",
@@ -248,13 +279,12 @@ def ensure_container(target: Target, lab: Lab, node: Node, current: dict[str, An
                      images: dict[str, str | None], *, recreate: bool) -> NodeAction:
     """Create node's container if missing, start it if stopped; recreate it on drift if asked."""
     spec = container_spec(lab, node)
-    if current is None:
-        _refuse_foreign_container(target, lab, node)
     action, note = "created", ""
     drift = drift_of(current, spec, images.get(spec.image)) if current is not None else ""
     if drift:
         if recreate:
             target.docker.remove_container(current["Id"], force=True)
+            engine.discard_image(target, current.get("ImageID", ""))
             current, action = None, "recreated"
         else:
             note = f"{drift} (`invoke run --recreate` applies it; volumes stay)"
@@ -289,20 +319,6 @@ def drift_of(current: dict[str, Any], spec: ContainerSpec, image_id: str | None)
     if image_id and current.get("ImageID") != image_id:
         return f"its image {spec.image} was rebuilt"
     return ""
-
-
-def _refuse_foreign_container(target: Target, lab: Lab, node: Node) -> None:
-    """Raise if a container of the node's name exists that this lab did not create."""
-    import docker.errors
-
-    try:
-        info = target.docker.inspect_container(node.container)
-    except docker.errors.NotFound:
-        return
-    owner = (info["Config"].get("Labels") or {}).get(labels.LAB)
-    raise K8smError(f"a container named {node.container} exists and is not part of lab {lab.name}"
-                    f"{f' (it is lab {owner!r})' if owner else ''}",
-                    "remove it yourself, or set lab.container_prefix in hosts.yaml")
 
 
 def create_container(target: Target, lab: Lab, node: Node, spec: ContainerSpec) -> str:
@@ -392,20 +408,7 @@ def remove(target: Target, lab: Lab, say: Say, *, volumes: bool = False, images:
         api.remove_network(net["Id"])
         done.networks.append(net["Name"])
         say(f"  removed network {net['Name']}")
-    image_filters: dict[str, Any] = labels.lab_filter(lab.name)
-    if not images:
-        image_filters = {**image_filters, "dangling": True}
-    for image in api.images(filters=image_filters):
-        name = (image.get("RepoTags") or ["<none>"])[0]
-        if name == "<none>:<none>":
-            name = image["Id"][7:19]
-        try:
-            api.remove_image(image["Id"], force=False)
-        except docker.errors.APIError as exc:
-            say(f"  kept image {name}: {_first_line(str(exc.explanation or exc))}")
-            continue
-        done.images.append(name)
-        say(f"  removed image {name}")
+    remove_images(target, lab, say, done, tagged=images)
     if volumes:
         for volume in (api.volumes(filters=labels.lab_filter(lab.name)) or {}).get("Volumes") or []:
             api.remove_volume(volume["Name"])
@@ -414,8 +417,76 @@ def remove(target: Target, lab: Lab, say: Say, *, volumes: bool = False, images:
     return done
 
 
+def remove_images(target: Target, lab: Lab, say: Say, done: Removal, *, tagged: bool) -> None:
+    """Dangling images labelled with this lab; with tagged, also the lab's own image names.
+
+    Images are shared by content between labs, so a name is removed only while no other lab
+    takes images under the same prefix. Removing a name deletes the image only when no other
+    name points at it and no container runs it (the engine's rules: such images are kept and
+    said so); the base image always stays.
+    """
+    import docker.errors
+
+    api = target.docker
+    # images are no longer labelled with a lab (builds discard what they replace themselves,
+    # see Builder.build_one); older k8sm builds were, and their leftovers go here
+    leftovers = {i["Id"]: i for i in api.images(filters={**labels.lab_filter(lab.name), "dangling": True})}
+    doomed: list[tuple[str, str]] = [(image_id, image_id[7:19]) for image_id in leftovers]
+    kept: list[str] = []
+    if tagged:
+        users = other_labs_prefixes(target, lab)
+        for ref in lab_image_refs(lab):
+            info = inspect_image(target, ref)
+            if info is None:
+                continue
+            who = users.get(lab.images.prefix)
+            if who:
+                kept.append(f"{ref} (lab {who} uses it)")
+            else:
+                doomed.append((ref, ref))
+    for key, name in doomed:
+        try:
+            api.remove_image(key, force=False)
+        except docker.errors.NotFound:
+            continue
+        except docker.errors.APIError as exc:
+            kept.append(f"{name} ({_first_line(str(exc.explanation or exc))})")
+            continue
+        done.images.append(name)
+        say(f"  removed image {name}")
+    for what in kept:
+        say(f"  kept image {what}")
+
+
+def lab_image_refs(lab: Lab) -> list[str]:
+    """Every image name a lab's builds give: role images, node, builders, distributions."""
+    from k8sm import dists
+    from k8sm.images import IMAGES
+
+    return ([lab.images.ref(name) for name in reversed(list(IMAGES))] +
+            [d.ref(lab) for d in dists.DISTS.values()] + [dists.empty_ref(lab)])
+
+
+def other_labs_prefixes(target: Target, lab: Lab) -> dict[str, str]:
+    """The image prefixes other labs' containers were made from -> that lab's name."""
+    from k8sm.topology import ROLE_IMAGES
+
+    users: dict[str, str] = {}
+    for c in target.docker.containers(all=True, filters={"label": labels.LAB}):
+        owner = (c.get("Labels") or {}).get(labels.LAB)
+        if not owner or owner == lab.name:
+            continue
+        image_name = ROLE_IMAGES.get((c.get("Labels") or {}).get(labels.ROLE, ""), "")
+        ref = c.get("Image", "")
+        if image_name and f"{image_name}:" in ref:
+            users[ref[: ref.rindex(f"{image_name}:")]] = owner
+    return users
+
+
 def describe_removal(done: Removal, lab: Lab, volumes: bool) -> str:
-    parts = [f"{len(done.containers)} containers", f"{len(done.networks)} networks", f"{len(done.images)} images"]
+    """'lab x: removed 11 containers, 1 network, 0 images' (and the volumes, if they were removed)."""
+    counts = {"container": done.containers, "network": done.networks, "image": done.images}
     if volumes:
-        parts.append(f"{len(done.volumes)} volumes")
-    return f"lab {lab.name}: removed " + ", ".join(parts)
+        counts["volume"] = done.volumes
+    return f"lab {lab.name}: removed " + ", ".join(
+        f"{len(items)} {noun}{'' if len(items) == 1 else 's'}" for noun, items in counts.items())

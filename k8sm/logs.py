@@ -18,7 +18,7 @@ from typing import TextIO
 from k8sm import __version__, daemons
 from k8sm.daemons.base import LOG_DIR
 from k8sm.errors import K8smError
-from k8sm.node import exec_on
+from k8sm.node import LOST, exec_on
 from k8sm.target import Target, engine_error, is_engine_exception
 from k8sm.topology import Lab, Node
 
@@ -52,7 +52,13 @@ def tail_argv(names: Sequence[str], lines: int) -> list[str]:
 
 
 def show(target: Target, node: Node, names: Sequence[str], lines: int) -> str:
-    return exec_on(target, [(node, tail_argv(names, lines))])[0].output
+    result = exec_on(target, [(node, tail_argv(names, lines))])[0]
+    if not result.ok:
+        raise K8smError(f"could not read the logs of {node.name} ("
+                        + ("the engine lost the output twice" if result.exit_code == LOST
+                           else f"exit {result.exit_code}: {' '.join(result.output.split())[:100]}") + ")",
+                        "run the command again")
+    return result.output
 
 
 #: Seconds the stop waits for a follow's pid file (the tail may be just starting).

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from k8sm.errors import ExecError, K8smError
 from k8sm.target import ContainerUnavailable, ExecResult, Target, engine_error, is_engine_exception
 
-__all__ = ["ExecResult", "File", "NodeHandle", "exec_on"]
+__all__ = ["LOST", "ExecResult", "File", "NodeHandle", "exec_on"]
 from k8sm.topology import Node
 
 
@@ -36,6 +36,9 @@ class NodeHandle:
     def exec(self, argv: Sequence[str], *, check: bool = True) -> ExecResult:
         """Run argv in the container; raise ExecError on a non-zero exit when check is set."""
         result = exec_on(self.target, [(self.node, argv)])[0]
+        if result.exit_code == LOST:
+            raise K8smError(f"{self.node.name}: the output of `{' '.join(argv)[:80]}` was lost twice by the engine",
+                            "run the command again")
         if check and not result.ok:
             raise ExecError(self.node.name, argv, result.exit_code, result.output)
         return result
@@ -68,10 +71,29 @@ class NodeHandle:
         return unavailable(self.node, state) if state else engine_error(exc)
 
 
-def exec_on(target: Target, jobs: Sequence[tuple[Node, Sequence[str]]]) -> list[ExecResult]:
-    """Run each argv on its node, all at once (one SSH session on a remote target)."""
+def exec_on(target: Target, jobs: Sequence[tuple[Node, Sequence[str]]], *,
+            retry_lost: bool = True) -> list[ExecResult]:
+    """Run each argv on its node, all at once (one SSH session on a remote target).
+
+    An exec whose output came back without its exit code (the engine lost part of the
+    stream) is run once more when retry_lost is set; if that is lost too, its result keeps
+    exit_code LOST. Every k8sm command run this way may safely run twice.
+    """
+    results = _exec_each(target, jobs)
+    lost = [i for i, r in enumerate(results) if r.exit_code == LOST] if retry_lost else []
+    if lost:
+        for i, again in zip(lost, _exec_each(target, [jobs[i] for i in lost]), strict=True):
+            results[i] = again
+    return results
+
+
+#: The exit code of an exec whose output arrived without its exit code.
+LOST = -1
+
+
+def _exec_each(target: Target, jobs: Sequence[tuple[Node, Sequence[str]]]) -> list[ExecResult]:
     try:
-        return target.exec_each([(node.container, argv) for node, argv in jobs])
+        return list(target.exec_each([(node.container, argv) for node, argv in jobs]))
     except ContainerUnavailable as exc:
         node = next(n for n, _ in jobs if n.container == exc.container)
         raise unavailable(node, exc.state) from None

@@ -1,4 +1,4 @@
-"""The long source builds: Apache Mesos (`build.mesos`) and Kubernetes with contrib/mesos (`build.k8s`).
+"""The long source builds: Apache Mesos (`build.mesos`), and the dist import both it and k8sm.k8sbuild end with.
 
 Both run on the target (locally, or on the -H host) and end as a dist image
 there (k8sm.dists): nothing is copied between machines.
@@ -6,16 +6,15 @@ there (k8sm.dists): nothing is copied between machines.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from k8sm import dists
+from k8sm import buildbox, dists
 from k8sm.engine import import_argv
 from k8sm.errors import K8smError
 from k8sm.images import Builder
 from k8sm.labels import LAB
-from k8sm.target import Target, engine_error, is_engine_exception
+from k8sm.target import Target
 from k8sm.topology import Lab
 
 Say = Callable[[str], None]
@@ -24,21 +23,17 @@ Say = Callable[[str], None]
 BUILD_DIR = "/build"
 STAGE_DIR = f"{BUILD_DIR}/stage"
 MESOS_PREFIX = "/opt/mesos"
-#: Builds Mesos from the source tarball at /build/src.tar.gz; $1 = make jobs, $2... = extra configure args.
-_BUILD_MESOS = f"""set -euo pipefail
-jobs=$1; shift
-mkdir -p {BUILD_DIR}/src {STAGE_DIR}
-echo "@@stage unpack"
-tar -xzf {BUILD_DIR}/src.tar.gz -C {BUILD_DIR}/src --strip-components=1
-cd {BUILD_DIR}/src
-echo "@@stage configure"
-./configure --prefix={MESOS_PREFIX} --disable-java --disable-python --disable-werror "$@"
-echo "@@stage make"
-make -j"$jobs"
-echo "@@stage install"
-make install DESTDIR={STAGE_DIR}
-echo "@@stage done"
-"""
+#: Always given to Mesos's ./configure (k8sm-build-mesos adds --prefix).
+CONFIGURE_ARGS = ("--disable-java", "--disable-python", "--disable-werror")
+#: With mesos.libraries "system": Debian's libraries (the mesos-builder image has them) instead of the bundles.
+SYSTEM_LIBRARY_ARGS = ("--with-protobuf=/usr", "--with-grpc=/usr", "--with-zookeeper=/usr", "--with-libarchive=/usr")
+CCACHE_DIR = "/ccache"
+
+
+def mesos_configure_args(lab: Lab, extra: Sequence[str] = ()) -> list[str]:
+    """The ./configure arguments build.mesos passes, after --prefix: fixed, libraries, then the user's."""
+    libraries = SYSTEM_LIBRARY_ARGS if lab.mesos.libraries == "system" else ()
+    return [*CONFIGURE_ARGS, *libraries, *extra]
 
 
 @dataclass(frozen=True)
@@ -145,135 +140,30 @@ def _mesos_from_source(target: Target, lab: Lab, say: Say, url: str, tarball: st
     if tarball and not target.sh(["test", "-f", tarball], hide=True, warn=True).ok:
         raise K8smError(f"--tarball {tarball} is not a file on {target.label}")
     Builder(target, lab, say).build(["mesos-builder"])
-    api = target.docker
     name = f"{lab.name}-mesos-build"
-    _remove_container(target, name)
-    builder = api.create_container(lab.images.ref("mesos-builder"), ["sleep", "infinity"], name=name,
-                                   labels={LAB: lab.name}, host_config=api.create_host_config(init=True))
+    cache = buildbox.cache_volume(target, lab, "mesos-ccache")
+    buildbox.start(target, lab, "mesos-builder", name, [f"{cache}:{CCACHE_DIR}"])
     try:
-        api.start(builder["Id"])
         if tarball:
             say(f"copying {tarball} into the builder")
             target.sh(["docker", "cp", tarball, f"{name}:{BUILD_DIR}/src.tar.gz"], hide=True)
         else:
             say(f"downloading {url}")
-            _stream(target, name, ["curl", "-fL", "--retry", "3", "-o", f"{BUILD_DIR}/src.tar.gz", url], say,
-                    "download", verbose=True)
+            buildbox.stream(target, name, ["curl", "-fL", "--retry", "3", "-o", f"{BUILD_DIR}/src.tar.gz", url],
+                            DOWNLOAD, say, verbose=True)
         cores = jobs or int(target.sh(["nproc"], hide=True).stdout.strip() or 1)
-        say(f"building Mesos with {cores} jobs (Apache Mesos takes long: tens of minutes) ...")
-        _stream(target, name, ["bash", "-c", _BUILD_MESOS, "k8sm-build-mesos", str(cores), *configure_args], say,
-                "build", verbose=verbose)
+        args = mesos_configure_args(lab, configure_args)
+        say(f"building Mesos with {cores} jobs, {lab.mesos.libraries} libraries (a first build takes 30-60 minutes"
+            f" on 2 cores; the compiler cache {cache} makes a repeat fast) ...")
+        buildbox.stream(target, name, ["k8sm-build-mesos", str(cores), *args], BUILD, say, verbose=verbose,
+                        environment={"CCACHE_DIR": CCACHE_DIR})
         return import_dist(target, lab, dists.MESOS, Tree(STAGE_DIR, container=name), say)
     finally:
         if keep_builder:
             say(f"kept the builder container {name} (remove it with `docker rm -f {name}`)")
         else:
-            _remove_container(target, name)
+            buildbox.remove_container(target, name)
 
 
-def _remove_container(target: Target, name: str) -> None:
-    import docker.errors
-
-    try:
-        target.docker.remove_container(name, force=True)
-    except docker.errors.NotFound:
-        pass
-
-
-def _stream(target: Target, container: str, argv: list[str], say: Say, what: str, *, verbose: bool) -> None:
-    """Run argv in the container, showing stages (@@stage lines), a heartbeat, or all output; raise on failure."""
-    api = target.docker
-    tail: list[str] = []
-    try:
-        exec_id = api.exec_create(container, argv)
-        last_beat = started = time.monotonic()
-        pending = ""
-        for chunk in api.exec_start(exec_id, stream=True):
-            pending += chunk.decode("utf-8", "replace")
-            *lines, pending = pending.split("\n")
-            for line in lines:
-                tail = (tail + [line])[-25:]
-                if line.startswith("@@stage "):
-                    say(f"[mesos] {line.split(' ', 1)[1]} ({time.monotonic() - started:.0f}s)")
-                elif verbose:
-                    say(f"[mesos] {line}")
-            if time.monotonic() - last_beat > 30:
-                say(f"[mesos] ... {time.monotonic() - started:.0f}s: {tail[-1][:100] if tail else ''}")
-                last_beat = time.monotonic()
-        code = api.exec_inspect(exec_id)["ExitCode"]
-    except Exception as exc:
-        if not is_engine_exception(exc):
-            raise
-        raise engine_error(exc) from None
-    if code != 0:
-        shown = "\n".join(f"    {line}" for line in tail[-15:])
-        raise K8smError(f"the Mesos {what} failed (exit {code}); last output:\n{shown}",
-                        "fix the cause; --verbose shows all output, --keep-builder keeps the container to look into")
-
-
-# -------------------------------------------------------------- Kubernetes
-
-
-RELEASE_TARS = "_output/release-tars"
-SERVER_TAR = "kubernetes-server-linux-amd64.tar.gz"
-CLIENT_TAR = "kubernetes-client-linux-amd64.tar.gz"
-
-
-def build_k8s(target: Target, lab: Lab, say: Say, *, repo: str | None = None, checkout: str | None = None,
-              fetch: bool = True) -> str:
-    """Clone (or reuse) Kubernetes, `KUBERNETES_CONTRIB=mesos make release`, import km and kubectl as the dist."""
-    k = lab.kubernetes
-    repo, checkout, ref = repo or k.repo, checkout or k.checkout, k.ref
-    require_commands(target, "build.k8s", ["git", "make", "docker"], "apt-get install git make docker.io")
-    _checkout(target, repo, checkout, ref, fetch, say)
-    if not target.sh(["git", "-C", checkout, "cat-file", "-e", f"{ref}:contrib/mesos"], hide=True, warn=True).ok:
-        raise K8smError(f"Kubernetes {ref} has no contrib/mesos, so no km: Kubernetes-on-Mesos lived in the "
-                        "Kubernetes tree only in the v1.x releases before it moved out",
-                        "choose such a ref (the original used v1.0/v1.1; default v1.1.8) as kubernetes.ref in hosts.yaml")
-    say(f"KUBERNETES_CONTRIB=mesos make release in {checkout} (long; needs Docker and network for the build images)")
-    result = target.sh(["env", "KUBERNETES_CONTRIB=mesos", "make", "-C", checkout, "release"], warn=True)
-    if not result.ok:
-        raise K8smError(f"`KUBERNETES_CONTRIB=mesos make release` failed in {checkout} (exit {result.exited})",
-                        "its output is above")
-    tars = f"{checkout}/{RELEASE_TARS}"
-    for name in (SERVER_TAR, CLIENT_TAR):
-        if not target.sh(["test", "-f", f"{tars}/{name}"], hide=True, warn=True).ok:
-            raise K8smError(f"the release left no {tars}/{name}", "check the `make release` output above")
-    stage = _staging(target)
-    try:
-        bin_dir = f"{stage}/opt/kubernetes/bin"
-        target.sh(["mkdir", "-p", bin_dir], hide=True)
-        for tar, member in ((SERVER_TAR, "kubernetes/server/bin/km"), (CLIENT_TAR, "kubernetes/client/bin/kubectl")):
-            got = target.sh(["tar", "-xzf", f"{tars}/{tar}", "-C", bin_dir, "--strip-components=3", member],
-                            hide=True, warn=True)
-            if not got.ok:
-                hint = " (was KUBERNETES_CONTRIB=mesos honoured?)" if member.endswith("km") else ""
-                raise K8smError(f"{tar} has no {member}{hint}")
-        return import_dist(target, lab, dists.KUBERNETES, Tree(stage), say)
-    finally:
-        target.sh(["rm", "-rf", "--one-file-system", stage], hide=True, warn=True)
-
-
-def _checkout(target: Target, repo: str, checkout: str, ref: str, fetch: bool, say: Say) -> None:
-    if target.sh(["test", "-d", f"{checkout}/.git"], hide=True, warn=True).ok:
-        say(f"using the existing checkout {checkout}")
-        has_ref = target.sh(["git", "-C", checkout, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-                            hide=True, warn=True).ok
-        if not has_ref and fetch:
-            say(f"fetching {ref} from origin")
-            target.sh(["git", "-C", checkout, "fetch", "--tags", "origin"], warn=True)
-    else:
-        if target.sh(["test", "-e", checkout], hide=True, warn=True).ok:
-            raise K8smError(f"{checkout} exists on {target.label} and is not a git checkout",
-                            "remove it, or choose another kubernetes.checkout / --checkout")
-        say(f"cloning {repo} into {checkout} ...")
-        cloned = target.sh(["git", "clone", repo, checkout], warn=True)
-        if not cloned.ok:
-            raise K8smError(f"git clone {repo} failed (exit {cloned.exited})", "its output is above")
-    if not target.sh(["git", "-C", checkout, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-                     hide=True, warn=True).ok:
-        raise K8smError(f"{ref} is not a commit, tag or branch in {checkout}", "check kubernetes.ref in hosts.yaml")
-    switched = target.sh(["git", "-C", checkout, "checkout", "--quiet", "--detach", ref], hide="stdout", warn=True)
-    if not switched.ok:
-        detail = (switched.stderr.strip().splitlines() or ["no output"])[-1]
-        raise K8smError(f"git checkout {ref} failed in {checkout}: {detail}", "commit or stash local changes there")
+BUILD = buildbox.Script("mesos", "Mesos")
+DOWNLOAD = buildbox.Script("mesos", "Mesos download")

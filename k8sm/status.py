@@ -27,13 +27,42 @@ class NodeStatus:
 
 
 def collect(target: Target, lab: Lab) -> list[NodeStatus]:
-    """One container listing, then every running node's daemons checked at once."""
+    """One container listing, then every running node's daemons checked at once.
+
+    The daemons of a node whose container does not run are down with it (so their layer is
+    unhealthy too), except those whose programs the lab has not installed.
+    """
     containers = {c["Labels"].get(labels.NODE): c for c in list_containers(target, lab)}
     state_of = {n.name: containers[n.name]["State"] if n.name in containers else "missing" for n in lab.nodes}
     jobs = [(n, daemons.for_role(n.role)) for n in lab.nodes
             if state_of[n.name] == "running" and daemons.for_role(n.role)]
     checked = dict(zip((n.name for n, _ in jobs), check_nodes(target, jobs), strict=True))
-    return [NodeStatus(n, state_of[n.name], tuple(checked.get(n.name, ()))) for n in lab.nodes]
+    down = [n for n in lab.nodes if state_of[n.name] != "running" and daemons.for_role(n.role)]
+    if down:
+        installed = installed_dists(target, lab)
+        for n in down:
+            checked[n.name] = [DaemonState(n.name, d.name, running=False, detail=f"container {state_of[n.name]}",
+                                           installed=d.dist is None or d.dist in installed)
+                               for d in daemons.for_role(n.role)]
+    return rows_from_checked(lab, state_of, checked)
+
+
+def rows_from_checked(lab: Lab, state_of: dict[str, str], checked: dict[str, list[DaemonState]]) -> list[NodeStatus]:
+    """Rows from each node's daemon states, with daemons blocked by one not installed marked so."""
+    by_daemon: dict[str, list[DaemonState]] = {}
+    for node_states in checked.values():
+        for state in node_states:
+            by_daemon.setdefault(state.daemon, []).append(state)
+    marked = {(s.node, s.daemon): s for found in daemons.mark_blocked(by_daemon).values() for s in found}
+    return [NodeStatus(n, state_of[n.name], tuple(marked[(n.name, d.daemon)] for d in checked.get(n.name, ())))
+            for n in lab.nodes]
+
+
+def installed_dists(target: Target, lab: Lab) -> set[str]:
+    """The distributions (mesos, kubernetes) built for this lab on the target."""
+    from k8sm import dists
+
+    return {d.name for d in dists.DISTS.values() if dists.present(target, lab, d)}
 
 
 def rows_from_states(lab: Lab, states: dict[str, list[DaemonState]]) -> list[NodeStatus]:
@@ -54,32 +83,33 @@ LAYERS: tuple[tuple[str, int, frozenset[str]], ...] = (
     ("mesos", 4, frozenset({"mesos-master", "docker", "mesos-slave"})),
     ("k8sm", 8, frozenset({"apiserver", "controller-manager", "scheduler"})),
 )
+#: Set when some daemon's state could not be read (its probe's answer was lost or malformed twice).
+UNKNOWN_BIT = 16
+#: The whole exit code when the engine (or the SSH host) cannot be reached: nothing could be checked.
+UNREACHABLE = 32
 
 
 def layer_health(rows: Sequence[NodeStatus]) -> dict[str, bool]:
-    """Whether each layer is healthy. Daemons whose programs are not installed do not count."""
+    """Whether each layer is healthy. Daemons not installed, and daemons whose state is unknown, do not count."""
     health = {}
     for name, _, members in LAYERS:
         if not members:
             health[name] = all(r.container == "running" for r in rows)
         else:
-            states = [d for r in rows for d in r.daemons if d.daemon in members and d.installed]
+            states = [d for r in rows for d in r.daemons if d.daemon in members and d.counts]
             health[name] = all(d.healthy for d in states)
     return health
 
 
 def exit_code(rows: Sequence[NodeStatus]) -> int:
-    """0 when all is healthy; else the sum of the bits of the unhealthy layers."""
+    """0 when all is healthy; else the sum of the bits of the unhealthy layers, plus UNKNOWN_BIT."""
     health = layer_health(rows)
-    return sum(bit for name, bit, _ in LAYERS if not health[name])
+    unknown = any(not d.known for r in rows for d in r.daemons)
+    return sum(bit for name, bit, _ in LAYERS if not health[name]) + (UNKNOWN_BIT if unknown else 0)
 
 
 def state_word(d: DaemonState) -> str:
-    if not d.installed:
-        return "not installed"
-    if not d.running:
-        return "stopped"
-    return "healthy" if d.healthy else "unhealthy"
+    return d.word
 
 
 def as_json(lab: Lab, target_label: str, rows: Sequence[NodeStatus]) -> dict[str, object]:
@@ -91,7 +121,8 @@ def as_json(lab: Lab, target_label: str, rows: Sequence[NodeStatus]) -> dict[str
         "layers": {name: "healthy" if ok else "unhealthy" for name, ok in health.items()},
         "nodes": [
             {"name": r.node.name, "role": r.node.role, "ip": r.node.ip, "container": r.container,
-             "daemons": [{"name": d.daemon, "state": state_word(d), "pid": d.pid, "detail": d.detail}
+             "daemons": [{"name": d.daemon, "state": state_word(d), "pid": d.pid,
+                          "detail": d.detail if d.known else f"probe failed: {d.probe_error}"}
                          for d in r.daemons]}
             for r in rows
         ],

@@ -7,15 +7,18 @@ are all collected and reported together, each naming its key.
 
 from __future__ import annotations
 
+import codecs
+import errno
 import ipaddress
 import os
 import re
-from collections.abc import Iterable, Mapping
+import stat
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from k8sm.errors import K8smError, TopologyError
+from k8sm.errors import K8smError, TopologyError, clip, shown
 
 #: Roles a node can have, and the image each role runs.
 ROLE_IMAGES: Mapping[str, str] = {
@@ -32,13 +35,31 @@ ELEVATED_ROLES = frozenset({"framework", "minion"})
 
 SECURITY_MODES = ("capabilities", "privileged")
 
-_HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-_PREFIX = re.compile(r"^([a-zA-Z0-9][a-zA-Z0-9_.-]*)?$")
-_IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._/:-]*$")
-_IMAGE_PREFIX = re.compile(r"^([a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*/)?$")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_SAFE_TEXT = re.compile(r"^[A-Za-z0-9_.:/@+=,-]+$")
+# Every pattern is used with fullmatch (a trailing newline never passes), is ASCII only and bounds the length.
+_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}")
+_PREFIX = re.compile(r"([a-zA-Z0-9][a-zA-Z0-9_.-]{0,62})?")
+_IMAGE_REF = re.compile(r"[a-z0-9][a-z0-9._/:-]{0,254}")
+_IMAGE_PREFIX = re.compile(r"(?=.{0,128}\Z)([a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*/)?")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_SAFE_TEXT = re.compile(r"[A-Za-z0-9_.:/@+=,-]{1,255}")
+#: The rest of a URL: printable ASCII without spaces, quotes, backslashes or shell operators ({version} is kept).
+_URL_REST = r"[A-Za-z0-9._~:/?#\[\]@!%()*+,={}-]{1,2000}"
+_VERSION = re.compile(r"[0-9][0-9A-Za-z.+~-]{0,62}")
+_HTTP_OR_FILE_URL = re.compile(rf"(https?|file)://{_URL_REST}")
+_GIT_URL = re.compile(rf"((https?|ssh|git|file)://|/){_URL_REST}")
+_GIT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,254}")
+_ABSOLUTE_PATH = re.compile(r"/[A-Za-z0-9._/-]{0,1023}")
+_DOMAIN = re.compile(r"(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_SUITE = re.compile(r"[a-z][a-z0-9-]{0,62}")
+_SSH_ADDRESS = re.compile(r"([A-Za-z0-9_.-]{1,64}@)?[A-Za-z0-9_.:\[\]-]{1,255}")
+#: An IP address or network as text: ASCII hex digits, '.', ':' and '/' only (no scope such as %eth0).
+_IP_TEXT = re.compile(r"[0-9A-Fa-f.:/]{1,64}")
+#: A published port: 5050 or "15050:5050", ASCII digits only.
+_PORT_MAP = re.compile(r"([0-9]{1,5}):([0-9]{1,5})")
+#: A key shown as it is in a problem's path; any other key is quoted and bounded.
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 DEFAULT_PORTS: Mapping[str, int] = {
     "etcd_client": 2379,
@@ -168,6 +189,9 @@ class MesosSettings:
     version: str = "1.11.0"
     url: str = "https://archive.apache.org/dist/mesos/{version}/mesos-{version}.tar.gz"
     cluster: str = "k8sm"
+    #: "system": build against Debian's protobuf, gRPC, ZooKeeper and libarchive (compiles on
+    #: current distributions); "bundled": Mesos's own 3rdparty copies (1.11's gRPC needs glibc < 2.30)
+    libraries: str = "system"
 
     @property
     def source_url(self) -> str:
@@ -186,7 +210,10 @@ class KubernetesSettings:
     cluster_domain: str = "cluster.local"
     mesos_user: str = "root"
     log_level: int = 2
-    nginx_image: str = "nginx"
+    #: The example pod's image and the pods' infrastructure image, as named in the minions' engines;
+    #: k8sm makes both and loads them there (k8sm.workloads): no registry is asked.
+    nginx_image: str = "k8sm/nginx:bookworm"
+    pause_image: str = "k8sm/pause:0.8.0"
 
 
 @dataclass(frozen=True)
@@ -222,8 +249,7 @@ class Lab:
         for n in self.nodes:
             if n.name == name:
                 return n
-        names = ", ".join(n.name for n in self.nodes)
-        raise K8smError(f"unknown node {name!r} in lab {self.name!r}", f"nodes are: {names}")
+        raise K8smError(f"unknown node {shown(name)} in lab {self.name!r}", f"nodes are: {_listing(self.nodes)}")
 
     def select(self, role: str, name: str | None = None) -> tuple[Node, ...]:
         """All enabled nodes of a role, or the one named (which must have that role)."""
@@ -234,8 +260,8 @@ class Lab:
             return nodes
         node = self.node(name)
         if node.role != role:
-            valid = ", ".join(n.name for n in self.role(role)) or "none"
-            raise K8smError(f"node {name!r} is a {node.role} node, not {role}", f"{role} nodes: {valid}")
+            valid = _listing(self.role(role)) or "none"
+            raise K8smError(f"node {shown(name)} is a {node.role} node, not {role}", f"{role} nodes: {valid}")
         return (node,)
 
     def host(self, name: str) -> PhysicalHost | None:
@@ -265,14 +291,76 @@ def default_hosts_file() -> Path:
 def load(path: str | os.PathLike[str] | None = None) -> Lab:
     """Read and validate hosts.yaml; raise TopologyError naming every problem."""
     file = Path(path) if path is not None else default_hosts_file()
+    return parse(read_hosts_file(file), str(file))
+
+
+#: A hosts file larger than this is refused (the default one is 3 KB).
+MAX_FILE_BYTES = 1 << 20
+
+_NOT_REGULAR = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+                (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def read_hosts_file(file: Path) -> str:
+    """The text of a regular UTF-8 file of at most MAX_FILE_BYTES; TopologyError otherwise. Never blocks."""
     source = str(file)
     try:
-        text = file.read_text(encoding="utf-8")
+        data = _read_regular(file, source)
     except FileNotFoundError:
-        raise TopologyError(source, ["file not found; create it (see README, 'Configuration') or set K8SM_HOSTS"]) from None
+        problem = ("is a symbolic link to a missing file" if os.path.islink(file)
+                   else "file not found; create it (see README, 'Configuration') or set K8SM_HOSTS")
+        raise TopologyError(source, [problem]) from None
     except OSError as exc:
-        raise TopologyError(source, [f"cannot read it: {exc.strerror}"]) from None
-    return parse(text, source)
+        reason = "a symbolic link loop" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
+        raise TopologyError(source, [f"cannot read it: {reason}"]) from None
+    return _decode(data, source)
+
+
+def _read_regular(file: Path, source: str) -> bytes:
+    """The bytes of a regular file: stat first, open without blocking (a FIFO never waits), check again."""
+    _check_regular(os.stat(file), source)
+    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        _check_regular(os.fstat(fd), source)  # it may have been replaced since the stat
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES and (chunk := os.read(fd, MAX_FILE_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > MAX_FILE_BYTES:
+        raise _too_large(source)
+    return b"".join(chunks)
+
+
+def _check_regular(st: os.stat_result, source: str) -> None:
+    for test, kind in _NOT_REGULAR:
+        if test(st.st_mode):
+            raise TopologyError(source, [f"is {kind}, not a file; point K8SM_HOSTS at a hosts.yaml"])
+    if not stat.S_ISREG(st.st_mode):
+        raise TopologyError(source, ["is not a regular file; point K8SM_HOSTS at a hosts.yaml"])
+    if st.st_size > MAX_FILE_BYTES:
+        raise _too_large(source)
+
+
+def _too_large(source: str) -> TopologyError:
+    return TopologyError(source, [f"is larger than {MAX_FILE_BYTES >> 20} MiB; a hosts file is a few KB"])
+
+
+def _decode(data: bytes, source: str) -> str:
+    """UTF-8 text (a UTF-8 byte-order mark is allowed); UTF-16/32 and binary files are refused."""
+    for boms, encoding in (((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE), "UTF-32"),
+                           ((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), "UTF-16")):
+        if data.startswith(boms):
+            raise TopologyError(source, [f"is {encoding} text, not UTF-8; save it as UTF-8"])
+    if b"\0" in data:
+        raise TopologyError(source, [f"is not UTF-8 text (a NUL byte at offset {data.index(0)}: binary, "
+                                     "or UTF-16/32 without a byte-order mark); save it as UTF-8"])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TopologyError(source, [f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                                     "save it as UTF-8"]) from None
 
 
 def parse(text: str, source: str = "hosts.yaml") -> Lab:
@@ -285,6 +373,8 @@ def parse(text: str, source: str = "hosts.yaml") -> Lab:
         data = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
     except yaml.YAMLError as exc:
         raise TopologyError(source, [_yaml_problem(exc)]) from None
+    except RecursionError:  # StrictLoader bounds nesting; this is the last guard
+        raise TopologyError(source, ["not valid YAML: nested too deeply"]) from None
     if data is None:
         data = {}
     reader = _Reader()
@@ -296,10 +386,11 @@ def parse(text: str, source: str = "hosts.yaml") -> Lab:
 
 
 def _yaml_problem(exc: Exception) -> str:
+    """'not valid YAML: line L, column C: what', bounded."""
     mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["unreadable"])[0]
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-    return f"not valid YAML: {where}{problem}"
+    return f"not valid YAML: {where}{clip(problem, 160)}"
 
 
 class _Reader:
@@ -328,7 +419,7 @@ class _Reader:
         allowed = tuple(allowed)
         for k in value:
             if k not in allowed:
-                self.bad(f"{key}.{k}" if key else str(k), f"unknown key (known: {', '.join(allowed)})")
+                self.bad(_path(key, k), f"unknown key (known: {', '.join(allowed)})")
         return value
 
     def string(self, m: dict[str, Any], k: str, key: str, default: str, pattern: re.Pattern[str] | None = None,
@@ -338,8 +429,8 @@ class _Reader:
         if not isinstance(value, str):
             self.bad(path, f"must be a string, not {_kind(value)}")
             return default
-        if pattern is not None and not pattern.match(value):
-            self.bad(path, f"{value!r} is not {what or 'valid'}")
+        if pattern is not None and not pattern.fullmatch(value):
+            self.bad(path, f"{shown(value)} is not {what or 'valid'}")
         return value
 
     def integer(self, m: dict[str, Any], k: str, key: str, default: int) -> int:
@@ -351,9 +442,20 @@ class _Reader:
 
     def port(self, value: Any, path: str) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-            self.bad(path, f"{value!r} is not a port number (1-65535)")
+            self.bad(path, f"{shown(value)} is not a port number (1-65535)")
             return None
         return value
+
+    def ip(self, value: Any, path: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+        """An IP address written in ASCII, without a zone (%eth0); None after reporting anything else."""
+        try:
+            return ipaddress.ip_address(_ip_text(value))
+        except ValueError:
+            self.bad(path, f"{shown(value)} is not an IP address")
+            return None
+
+    def empty_entry(self, path: str, what: str) -> None:
+        self.bad(path, f"is empty (a stray '-'?): give {what}, or remove the line")
 
     # -- sections
 
@@ -369,12 +471,9 @@ class _Reader:
                              "a valid container-name prefix (letters, digits, _ . -)")
         security = self.string(lab_m, "security", "lab", "capabilities")
         if security not in SECURITY_MODES:
-            self.bad("lab.security", f"{security!r} is not one of: {', '.join(SECURITY_MODES)}")
-        publish_address = self.string(lab_m, "publish_address", "lab", "127.0.0.1")
-        try:
-            ipaddress.ip_address(publish_address)
-        except ValueError:
-            self.bad("lab.publish_address", f"{publish_address!r} is not an IP address")
+            self.bad("lab.security", f"{shown(security)} is not one of: {', '.join(SECURITY_MODES)}")
+        publish_ip = self.ip(self.string(lab_m, "publish_address", "lab", "127.0.0.1"), "lab.publish_address")
+        publish_address = str(publish_ip) if publish_ip is not None else "127.0.0.1"
 
         network = self.network(top.get("network"), name)
         images = self.images(top.get("images"))
@@ -406,20 +505,20 @@ class _Reader:
                 continue
             seconds = self.integer(m, k, "timeouts", Timeouts.default)
             if not 1 <= seconds <= 3600:
-                self.bad(f"timeouts.{k}", f"{seconds} is not between 1 and 3600 seconds")
+                self.bad(f"timeouts.{k}", f"{shown(seconds)} is not between 1 and 3600 seconds")
             values[k] = seconds
         default = values.pop("default", Timeouts.default)
         return Timeouts(default=default, per_daemon=tuple(sorted(values.items())))
 
     def mesos(self, value: Any) -> MesosSettings:
         d = MesosSettings()
-        m = self.mapping(value, "mesos", ("version", "url", "cluster"))
+        m = self.mapping(value, "mesos", ("version", "url", "cluster", "libraries"))
         return MesosSettings(
-            version=self.string(m, "version", "mesos", d.version, re.compile(r"^[0-9][0-9A-Za-z.+~-]*$"),
-                                "a Mesos version (e.g. 1.11.0)"),
-            url=self.string(m, "url", "mesos", d.url, re.compile(r"^(https?|file)://[^\s'\"`$;|&<>]+$"),
-                            "an http(s):// or file:// URL ({version} is replaced)"),
+            version=self.string(m, "version", "mesos", d.version, _VERSION, "a Mesos version (e.g. 1.11.0)"),
+            url=self.string(m, "url", "mesos", d.url, _HTTP_OR_FILE_URL, "an http(s):// or file:// URL ({version} is replaced)"),
             cluster=self.string(m, "cluster", "mesos", d.cluster, _DOCKER_NAME, "a cluster name (letters, digits, _ . -)"),
+            libraries=self.string(m, "libraries", "mesos", d.libraries, re.compile(r"^(system|bundled)$"),
+                                  "system or bundled"),
         )
 
     def kubernetes(self, value: Any) -> KubernetesSettings:
@@ -428,32 +527,29 @@ class _Reader:
         key = "kubernetes"
         service_range = self.string(m, "service_cluster_ip_range", key, d.service_cluster_ip_range)
         cluster_dns = self.string(m, "cluster_dns", key, d.cluster_dns)
+        dns = self.ip(cluster_dns, "kubernetes.cluster_dns")
         try:
-            net = ipaddress.ip_network(service_range, strict=True)
-            try:
-                if ipaddress.ip_address(cluster_dns) not in net:
-                    self.bad("kubernetes.cluster_dns", f"{cluster_dns} is outside service_cluster_ip_range {net}")
-            except ValueError:
-                self.bad("kubernetes.cluster_dns", f"{cluster_dns!r} is not an IP address")
+            net = ipaddress.ip_network(_ip_text(service_range), strict=True)
+            service_range = str(net)
+            if dns is not None and dns not in net:
+                self.bad("kubernetes.cluster_dns", f"{dns} is outside service_cluster_ip_range {net}")
         except ValueError:
-            self.bad("kubernetes.service_cluster_ip_range", f"{service_range!r} is not a network in CIDR form")
+            self.bad("kubernetes.service_cluster_ip_range", f"{shown(service_range)} is not a network in CIDR form")
         log_level = self.integer(m, "log_level", key, d.log_level)
         if not 0 <= log_level <= 10:
-            self.bad("kubernetes.log_level", f"{log_level} is not between 0 and 10")
+            self.bad("kubernetes.log_level", f"{shown(log_level)} is not between 0 and 10")
         return KubernetesSettings(
-            repo=self.string(m, "repo", key, d.repo, re.compile(r"^((https?|ssh|git|file)://|/)[^\s'\"`$;|&<>]+$"),
-                             "a git URL or an absolute path"),
-            ref=self.string(m, "ref", key, d.ref, re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"), "a git ref"),
-            checkout=self.string(m, "checkout", key, d.checkout, re.compile(r"^/[A-Za-z0-9._/-]*$"),
+            repo=self.string(m, "repo", key, d.repo, _GIT_URL, "a git URL or an absolute path"),
+            ref=self.string(m, "ref", key, d.ref, _GIT_REF, "a git ref"),
+            checkout=self.string(m, "checkout", key, d.checkout, _ABSOLUTE_PATH,
                                  "an absolute path (on the machine that runs the lab)"),
             service_cluster_ip_range=service_range,
-            cluster_dns=cluster_dns,
-            cluster_domain=self.string(m, "cluster_domain", key, d.cluster_domain,
-                                       re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$"),
-                                       "a DNS domain"),
-            mesos_user=self.string(m, "mesos_user", key, d.mesos_user, re.compile(r"^[a-z_][a-z0-9_-]*$"), "a user name"),
+            cluster_dns=str(dns) if dns is not None else cluster_dns,
+            cluster_domain=self.string(m, "cluster_domain", key, d.cluster_domain, _DOMAIN, "a DNS domain"),
+            mesos_user=self.string(m, "mesos_user", key, d.mesos_user, _USER, "a user name"),
             log_level=log_level,
             nginx_image=self.string(m, "nginx_image", key, d.nginx_image, _IMAGE_REF, "an image reference"),
+            pause_image=self.string(m, "pause_image", key, d.pause_image, _IMAGE_REF, "an image reference"),
         )
 
     def network(self, value: Any, lab_name: str) -> Network:
@@ -463,28 +559,26 @@ class _Reader:
         subnet_text = self.string(m, "subnet", "network", "172.30.0.0/16")
         subnet: ipaddress.IPv4Network | None = None
         try:
-            net = ipaddress.ip_network(subnet_text, strict=True)
+            net = ipaddress.ip_network(_ip_text(subnet_text), strict=True)
             if not isinstance(net, ipaddress.IPv4Network):
-                self.bad("network.subnet", f"{subnet_text!r} must be an IPv4 network")
+                self.bad("network.subnet", f"{shown(subnet_text)} must be an IPv4 network")
             elif net.num_addresses < 8:
-                self.bad("network.subnet", f"{subnet_text!r} is too small for a lab")
+                self.bad("network.subnet", f"{shown(subnet_text)} is too small for a lab")
             else:
                 subnet = net
         except ValueError as exc:
-            self.bad("network.subnet", f"{subnet_text!r} is not a network in CIDR form ({exc})")
+            self.bad("network.subnet", f"{shown(subnet_text)} is not a network in CIDR form ({clip(str(exc), 100)})")
         default_first = str(subnet.network_address + 257) if subnet and subnet.num_addresses > 512 else (
             str(subnet.network_address + 2) if subnet else "")
         first_text = self.string(m, "first_ip", "network", default_first)
         self.subnet = subnet
         if subnet is not None:
-            try:
-                first = ipaddress.ip_address(first_text)
-                if first not in subnet:
-                    self.bad("network.first_ip", f"{first_text} is outside network.subnet {subnet}")
-                else:
-                    self.first_ip = first  # type: ignore[assignment]
-            except ValueError:
-                self.bad("network.first_ip", f"{first_text!r} is not an IP address")
+            first = self.ip(first_text, "network.first_ip")
+            if first is not None and first not in subnet:
+                self.bad("network.first_ip", f"{first} is outside network.subnet {subnet}")
+            elif first is not None:
+                self.first_ip = first  # type: ignore[assignment]
+                first_text = str(first)
         return Network(name=name, subnet=str(subnet) if subnet else subnet_text, first_ip=first_text)
 
     def images(self, value: Any) -> Images:
@@ -495,10 +589,9 @@ class _Reader:
             prefix=self.string(m, "prefix", "images", d.prefix, _IMAGE_PREFIX,
                                "an image prefix (lower case, ending with /, e.g. k8sm/)"),
             tag=self.string(m, "tag", "images", d.tag, _TAG, "a valid image tag"),
-            debian_mirror=self.string(m, "debian_mirror", "images", d.debian_mirror,
-                                      re.compile(r"^(https?|file)://\S+$"), "an http(s):// or file:// URL"),
-            debian_suite=self.string(m, "debian_suite", "images", d.debian_suite,
-                                     re.compile(r"^[a-z][a-z0-9-]*$"), "a Debian suite name"),
+            debian_mirror=self.string(m, "debian_mirror", "images", d.debian_mirror, _HTTP_OR_FILE_URL,
+                                      "an http(s):// or file:// URL"),
+            debian_suite=self.string(m, "debian_suite", "images", d.debian_suite, _SUITE, "a Debian suite name"),
         )
 
     def ports(self, value: Any) -> Ports:
@@ -519,13 +612,12 @@ class _Reader:
         m = self.mapping(value, "hosts", value.keys() if isinstance(value, dict) else ())
         hosts = []
         for name, spec in m.items():
-            key = f"hosts.{name}"
-            if not isinstance(name, str) or not _DOCKER_NAME.match(name):
-                self.bad(key, "host names must be letters, digits and _ . -")
+            key = _path("hosts", name)
+            if not isinstance(name, str) or not _DOCKER_NAME.fullmatch(name):
+                self.bad(key, "host names must be letters, digits and _ . - (at most 63)")
                 continue
             sm = self.mapping(spec, key, ("address",))
-            address = self.string(sm, "address", key, "", re.compile(r"^([A-Za-z0-9_.-]+@)?[A-Za-z0-9_.:\[\]-]+$"),
-                                  "an SSH address (user@host[:port])")
+            address = self.string(sm, "address", key, "", _SSH_ADDRESS, "an SSH address (user@host[:port])")
             if not address:
                 self.bad(f"{key}.address", "is required")
             hosts.append(PhysicalHost(name=name, address=address))
@@ -535,8 +627,12 @@ class _Reader:
         if value is None:
             self.bad("nodes", "is required: list the lab's containers (see README, 'Configuration')")
             return []
-        if not isinstance(value, list) or not value:
+        if not isinstance(value, list):
             self.bad("nodes", f"must be a non-empty list, not {_kind(value)}")
+            return []
+        if not value:
+            self.bad("nodes", "must be a non-empty list, and it is empty: list the lab's containers "
+                              "(see README, 'Configuration')")
             return []
         subnet, first = self.subnet, self.first_ip
         nodes: list[Node] = []
@@ -545,22 +641,26 @@ class _Reader:
         per_role: dict[str, int] = {}
         for i, spec in enumerate(value):
             key = f"nodes[{i}]"
+            if spec is None:
+                self.empty_entry(key, "the node's name and role")
+                continue
             m = self.mapping(spec, key, ("name", "role", "ip", "enabled", "publish"))
             if not m:
                 if isinstance(spec, dict):
                     self.bad(key, "needs at least name and role")
                 continue
             name = m.get("name")
-            if not isinstance(name, str) or not _HOSTNAME.match(name):
-                self.bad(f"{key}.name", f"{name!r} is not a valid hostname (lower-case letters, digits, '-')")
+            if not isinstance(name, str) or not _HOSTNAME.fullmatch(name):
+                self.bad(f"{key}.name", f"{shown(name)} is not a valid hostname (lower-case letters, digits, '-'; "
+                                        "at most 63)")
                 name = None
             elif name in names:
-                self.bad(f"{key}.name", f"{name!r} is already used by {names[name]}")
+                self.bad(f"{key}.name", f"{shown(name)} is already used by {names[name]}")
             else:
                 names[name] = key
             role = m.get("role")
-            if role not in ROLE_IMAGES:
-                self.bad(f"{key}.role", f"{role!r} is not one of: {', '.join(ROLE_IMAGES)}")
+            if not isinstance(role, str) or role not in ROLE_IMAGES:
+                self.bad(f"{key}.role", f"{shown(role)} is not one of: {', '.join(ROLE_IMAGES)}")
                 self.role_broken = True
                 role = None
             enabled = m.get("enabled", True)
@@ -590,10 +690,8 @@ class _Reader:
         if subnet is None:
             return None  # network.subnet is reported already
         if "ip" in m:
-            try:
-                ip = ipaddress.ip_address(m["ip"] if isinstance(m["ip"], str) else "")
-            except ValueError:
-                self.bad(f"{key}.ip", f"{m['ip']!r} is not an IP address")
+            ip = self.ip(m["ip"], f"{key}.ip")
+            if ip is None:
                 return None
         elif first is None:
             return None  # network.first_ip is reported already
@@ -616,13 +714,16 @@ class _Reader:
         maps = []
         for j, item in enumerate(value):
             path = f"{key}[{j}]"
-            if isinstance(item, str) and re.fullmatch(r"\d+:\d+", item):
-                host_text, container_text = item.split(":")
-                host, container = self.port(int(host_text), path), self.port(int(container_text), path)
+            pair = _PORT_MAP.fullmatch(item) if isinstance(item, str) else None
+            if pair:
+                host, container = self.port(int(pair[1]), path), self.port(int(pair[2]), path)
             elif isinstance(item, int) and not isinstance(item, bool):
                 host = container = self.port(item, path)
+            elif item is None:
+                self.empty_entry(path, "a port (5050) or \"HOST:CONTAINER\"")
+                continue
             else:
-                self.bad(path, f"{item!r} is not a port (5050) or a mapping \"HOST:CONTAINER\"")
+                self.bad(path, f"{shown(item)} is not a port (5050) or a mapping \"HOST:CONTAINER\" (ASCII digits)")
                 continue
             if host is not None and container is not None:
                 maps.append(PortMap(host_port=host, container_port=container))
@@ -651,6 +752,25 @@ class _Reader:
                              f"host port {p.host_port} is already published by {used[p.host_port]}")
                 else:
                     used[p.host_port] = n.name
+
+
+def _path(parent: str, key: Any) -> str:
+    """parent.key for a problem: the key as written if it is a short plain word, else quoted and bounded."""
+    text = key if isinstance(key, str) and _PLAIN_KEY.fullmatch(key) else shown(key, 40)
+    return f"{parent}.{text}" if parent else text
+
+
+def _ip_text(value: Any) -> str:
+    """value if it can only be an IP address or network in ASCII (no zone, no spaces); ValueError otherwise."""
+    if not isinstance(value, str) or not _IP_TEXT.fullmatch(value):
+        raise ValueError("not an IP address or network in ASCII")
+    return value
+
+
+def _listing(nodes: Sequence[Node], limit: int = 20) -> str:
+    """'a, b, c' of the nodes' names, the first `limit` of them."""
+    names = [n.name for n in nodes[:limit]]
+    return ", ".join(names) + (f" and {len(nodes) - limit} more" if len(nodes) > limit else "")
 
 
 def _kind(value: Any) -> str:

@@ -28,13 +28,6 @@ from k8sm.topology import Lab
 
 Say = Callable[[str], None]
 
-def needs(daemon: Daemon) -> tuple[str, ...]:
-    """The daemons that must be healthy before this one starts: those its gates name, and its `after`."""
-    from k8sm.daemons.gates import GATES
-
-    return tuple(dict.fromkeys([*(g.daemon for g in GATES.get(daemon.name, ())), *daemon.after]))
-
-
 @dataclass
 class StageResult:
     daemon: str
@@ -69,6 +62,11 @@ def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
     """
     wanted = stages(lab)
     states = current_states(target, lab, wanted)
+    unconfigured = [d for d in wanted if not all(s.configured for s in states[d.name])]
+    if unconfigured:  # files removed by hand, or a container made by an older k8sm: write them again
+        for daemon in unconfigured:
+            control.write_files(target, lab, daemon, lab.role(daemon.role))
+        states.update(current_states(target, lab, unconfigured))
     results = {d.name: StageResult(d.name) for d in wanted}
     for d in wanted:
         if all(s.healthy for s in states[d.name]):
@@ -90,7 +88,7 @@ def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
         if result.outcome != "pending":
             return
         try:
-            for need in needs(daemon):
+            for need in daemons.needs(daemon):
                 if need not in done:
                     continue
                 done[need].wait()
@@ -101,6 +99,12 @@ def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
             result.states = control.start(target, lab, daemon, nodes, say, wait=True,
                                           timeout=lab.timeouts.of(daemon.name))
             result.outcome = "started"
+        except control.NotInstalled as exc:  # found only now: its files were missing until start wrote them
+            if strict:
+                result.outcome, result.reason, result.error = "failed", str(exc), exc
+            else:
+                result.outcome, result.reason = "skipped", f"not installed ({daemon.provided_by} provides it)"
+                result.states = control.states(target, lab, daemon, nodes)  # now with its files: not installed
         except Exception as exc:  # reported with the other stages' outcomes
             result.outcome, result.reason, result.error = "failed", str(exc), exc
         finally:
@@ -119,10 +123,10 @@ def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
     failed = [r for r in results.values() if r.outcome == "failed"]
     if failed:
         first = failed[0].error
-        hint = first.hint if isinstance(first, K8smError) else None
+        message, hint = (first.message, first.hint) if isinstance(first, K8smError) else (failed[0].reason, None)
         others = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        raise DaemonError(f"{failed[0].reason}{others}", hint)
-    now = {name: results[name].states or found for name, found in states.items()}
+        raise DaemonError(f"{message}{others}", hint)  # the reason, str(error), already ends in the hint
+    now = daemons.mark_blocked({name: results[name].states or found for name, found in states.items()})
     return results, now
 
 
@@ -159,6 +163,10 @@ def up(target: Target, lab: Lab, say: Say, *, strict: bool = False, build: bool 
     if changed:
         say(f"lab {lab.name}: {summarize(changed)}")
     results, now = bring_up(target, lab, say, strict=strict)
+    if "docker" in results and results["docker"].outcome in ("healthy", "started"):
+        from k8sm import workloads
+
+        workloads.load(target, lab, say)  # what Mesos's Docker tasks and km's pods run, without a registry
     started = [r.daemon for r in results.values() if r.outcome == "started"]
     say(f"lab {lab.name}: up" + (f" (started: {', '.join(started)})" if started else " (nothing to start)"))
     return rows_from_states(lab, now)
@@ -173,5 +181,5 @@ def ensure_images(target: Target, lab: Lab, say: Say) -> None:
     if not inspect_image_id(target, lab.images.base) and lab.images.base.startswith(lab.images.prefix):
         build_base(target, lab, say)
     builder = Builder(target, lab, lambda line: None if "up to date" in line else say(line))
-    built = [r.name for r in builder.build(images_for(lab)) if r.action == "built"]
+    built = [r.name for r in builder.build(images_for(lab)) if r.action in ("built", "tagged")]
     say(f"images: {'built ' + ', '.join(built) if built else 'all up to date'}")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from k8sm.errors import K8smError
+from k8sm.errors import K8smError, shown
 from k8sm.topology import Lab, Node
 
-_SERVER_NAME = re.compile(r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+_SERVER_NAME = re.compile(r"(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,8 @@ def describe(lab: Lab) -> str:
 def nginx_config(lab: Lab, mesos_server_name: str, kubernetes_server_name: str, listen: int = 80) -> str:
     """The seed's reverse-proxy server blocks, for the nginx of the Docker host, built from the topology."""
     for flag, name in (("--mesos-name", mesos_server_name), ("--kubernetes-name", kubernetes_server_name)):
-        if not _SERVER_NAME.match(name):
-            raise K8smError(f"{flag} {name!r} is not a valid server name")
+        if not _SERVER_NAME.fullmatch(name):
+            raise K8smError(f"{flag} {shown(name)} is not a valid server name")
     if not 1 <= listen <= 65535:
         raise K8smError(f"--listen {listen} is not a port number")
     blocks = [f"# nginx reverse proxy for lab {lab.name}, written by `invoke proxy` from {lab.source}"]

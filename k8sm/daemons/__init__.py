@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from k8sm.daemons.base import Daemon
+from k8sm.daemons.base import Daemon, DaemonState
 from k8sm.daemons.dind import DOCKER
 from k8sm.daemons.etcd import ETCD
 from k8sm.daemons.km import APISERVER, CONTROLLER_MANAGER, SCHEDULER
@@ -25,3 +25,31 @@ def by_name(name: str) -> Daemon:
         if daemon.name == name:
             return daemon
     raise KeyError(name)
+
+
+def needs(daemon: Daemon) -> tuple[str, ...]:
+    """The daemons that must be healthy before this one starts: those its gates name, and its `after`."""
+    from k8sm.daemons.gates import GATES
+
+    return tuple(dict.fromkeys([*(g.daemon for g in GATES.get(daemon.name, ())), *daemon.after]))
+
+
+def mark_blocked(states: dict[str, list[DaemonState]]) -> dict[str, list[DaemonState]]:
+    """The states, with daemons that need a daemon not installed anywhere marked as blocked by it
+    (transitively, in start order: the controller-manager waits on the apiserver, and so on)."""
+    from dataclasses import replace
+
+    # daemon -> the daemon not installed that keeps it from running (itself, when it is not installed)
+    root: dict[str, str] = {name: name for name, found in states.items()
+                            if found and not any(s.installed for s in found)}
+    marked = dict(states)
+    for daemon in ALL:
+        found = marked.get(daemon.name)
+        if not found or daemon.name in root:
+            continue
+        missing = next((root[need] for need in needs(daemon) if need in root), None)
+        if missing:
+            marked[daemon.name] = [replace(s, blocked_by=missing) for s in found]
+            if not any(s.running for s in found):
+                root[daemon.name] = missing
+    return marked

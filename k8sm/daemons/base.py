@@ -38,6 +38,7 @@ class Daemon:
     quorum: bool = False  # healthy only while a majority of its nodes run
     requires: tuple[str, ...] = ()  # commands its image must have ("a|b": either)
     provided_by: str = "invoke build"  # what to run when they are missing
+    dist: str | None = None  # the distribution (k8sm.dists) that installs it; None: the image's own packages
     after: tuple[str, ...] = ()  # daemons of the same nodes that it starts after (its own --start starts them)
 
     def node_files(self, lab: Lab, node: Node) -> dict[str, File]:
@@ -73,11 +74,48 @@ class DaemonState:
     healthy: bool | None = None
     detail: str = ""
     installed: bool = True
+    #: Why its state could not be read (output lost or malformed, twice): the state is unknown,
+    #: which is neither running nor stopped.
+    probe_error: str = ""
+    configured: bool = True  # False: its files (argv, probe, requires) are missing on the node
+    #: A daemon it needs is not installed (e.g. km scheduler without Mesos): it cannot run here.
+    blocked_by: str = ""
+
+    @property
+    def known(self) -> bool:
+        return not self.probe_error
+
+    @property
+    def stopped(self) -> bool:
+        """Known not to run (an unknown state is not stopped)."""
+        return self.known and not self.running
+
+    @property
+    def counts(self) -> bool:
+        """Whether its health counts for its layer: installed, runnable here, and its state known."""
+        return self.known and self.installed and not (self.blocked_by and not self.running)
+
+    @property
+    def word(self) -> str:
+        """One word for its state: not installed, unknown, stopped, healthy or unhealthy."""
+        if not self.known:
+            return "unknown"
+        if not self.installed:
+            return "not installed"
+        if self.blocked_by and not self.running:
+            return "blocked"
+        if not self.running:
+            return "stopped"
+        return "healthy" if self.healthy else "unhealthy"
 
     @property
     def summary(self) -> str:
+        if not self.known:
+            return f"unknown (probe failed: {self.probe_error})"
         if not self.installed:
             return "not installed"
+        if self.blocked_by and not self.running:
+            return f"blocked (needs {self.blocked_by}, which is not installed)"
         if not self.running:
             return "stopped" if not self.detail else self.detail
         state = "healthy" if self.healthy else "unhealthy"

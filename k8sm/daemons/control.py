@@ -21,6 +21,10 @@ Say = Callable[[str], None]
 ArgvFor = Callable[[Node], list[str]]
 
 
+class NotInstalled(DaemonError):
+    """A daemon's program is not in its node's image (its dist was never built)."""
+
+
 @dataclass
 class Report:
     """One daemon's section of `k8sm-daemon check` output."""
@@ -29,23 +33,62 @@ class Report:
     pid: int | None = None
     probe_output: str | None = None  # None: no probe ran
     installed: bool = True
+    configured: bool = True
+    complete: bool = False  # its closing "@@end NAME" line arrived
 
 
 def check_nodes(target: Target, jobs: Sequence[tuple[Node, Sequence[Daemon]]]) -> list[list[DaemonState]]:
-    """Each node's daemons: process state (pid file) and health (probe), one exec per node, all at once."""
-    argvs = [(node, ["k8sm-daemon", "check", *(d.name for d in node_daemons)]) for node, node_daemons in jobs]
-    results = exec_on(target, argvs)
-    return [interpret(node, node_daemons, result.output)
-            for (node, node_daemons), result in zip(jobs, results, strict=True)]
+    """Each node's daemons: process state (pid file) and health (probe), one exec per node, all at once.
+
+    A node whose answer is lost or cut short is asked once more; a daemon whose section is
+    still missing or incomplete then is reported as unknown, never as stopped.
+    """
+    argvs = [(node, check_argv(node_daemons)) for node, node_daemons in jobs]
+    outputs = [r.output for r in exec_on(target, argvs, retry_lost=False)]
+    again = [i for i, ((_, node_daemons), out) in enumerate(zip(jobs, outputs, strict=True))
+             if problem(node_daemons, out)]
+    if again:
+        for i, result in zip(again, exec_on(target, [argvs[i] for i in again], retry_lost=False), strict=True):
+            outputs[i] = result.output
+    return [interpret(node, node_daemons, output) for (node, node_daemons), output in zip(jobs, outputs, strict=True)]
+
+
+def check_argv(daemons: Sequence[Daemon]) -> list[str]:
+    return ["k8sm-daemon", "check", *(d.name for d in daemons)]
+
+
+def problem(daemons: Sequence[Daemon], output: str) -> str:
+    """Why this `k8sm-daemon check` output cannot be trusted for these daemons, or "" if it can."""
+    reports = parse_check(output)
+    for daemon in daemons:
+        report = reports.get(daemon.name)
+        if report is None:
+            return _describe_missing(output)
+        if not report.complete:
+            return "its answer was cut short"
+    return ""
+
+
+def _describe_missing(output: str) -> str:
+    text = " ".join(output.split())
+    if not text:
+        return "no answer"
+    return f"unexpected answer: {text[:60]}{'…' if len(text) > 60 else ''}"
 
 
 def interpret(node: Node, daemons: Sequence[Daemon], output: str) -> list[DaemonState]:
-    """`k8sm-daemon check` output -> a DaemonState per daemon."""
+    """`k8sm-daemon check` output -> a DaemonState per daemon (unknown where its section is missing or cut)."""
     reports = parse_check(output)
     states = []
     for daemon in daemons:
-        report = reports.get(daemon.name, Report())
-        if not report.running:
+        report = reports.get(daemon.name)
+        if report is None or not report.complete:
+            why = _describe_missing(output) if report is None else "its answer was cut short"
+            states.append(DaemonState(node.name, daemon.name, running=False, probe_error=why))
+        elif not report.configured:
+            states.append(DaemonState(node.name, daemon.name, running=False, configured=False,
+                                      detail="not configured (`invoke up` or its --start writes its files)"))
+        elif not report.running:
             states.append(DaemonState(node.name, daemon.name, running=False, installed=report.installed))
         elif report.probe_output is None:
             states.append(DaemonState(node.name, daemon.name, running=True, pid=report.pid,
@@ -65,10 +108,14 @@ def parse_check(output: str) -> dict[str, Report]:
     for line in output.splitlines():
         words = line.split()
         if line.startswith("@@daemon ") and len(words) >= 3:
-            running = words[2] == "running" and len(words) == 4 and words[3].isdigit()
+            running = words[2] == "running" and len(words) == 4 and words[3].isascii() and words[3].isdigit()
             current = reports[words[1]] = Report(running, int(words[3]) if running else None,
-                                                 installed=words[2] != "absent")
+                                                 installed=words[2] != "absent",
+                                                 configured=words[2] != "unconfigured")
             probe_lines = None
+        elif line.startswith("@@end ") and current is not None and words[1:] == [_name_of(reports, current)]:
+            current.complete = True
+            current, probe_lines = None, None
         elif line == "@@probe" and current is not None:
             probe_lines = []
             current.probe_output = ""
@@ -76,6 +123,10 @@ def parse_check(output: str) -> dict[str, Report]:
             probe_lines.append(line)
             current.probe_output = "\n".join(probe_lines)
     return reports
+
+
+def _name_of(reports: dict[str, Report], report: Report) -> str:
+    return next(name for name, r in reports.items() if r is report)
 
 
 def states(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> list[DaemonState]:
@@ -90,9 +141,9 @@ def start(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: 
 
     prepared: the caller already ran prepare() for these nodes.
     """
-    say(f"{daemon.title}: starting on {', '.join(n.name for n in nodes)}")
     if not prepared:
         prepare(target, lab, daemon, nodes)
+    say(f"{daemon.title}: starting on {', '.join(n.name for n in nodes)}")
 
     def start_one(node: Node) -> str:
         handle = NodeHandle(target, node)
@@ -122,17 +173,22 @@ def start(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: 
     return wait_healthy(target, lab, daemon, nodes, say, timeout)
 
 
-def prepare(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> None:
-    """Write the daemon's files (argv, probe, requires, config) on the nodes from the topology, then raise,
-    saying which task provides it, if its program is not in the nodes' image."""
+def write_files(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> None:
+    """Write the daemon's files (argv, probe, requires, config) on the nodes, from the topology."""
     parallel.raise_first(parallel.each(lambda n: NodeHandle(target, n).put_files(daemon.node_files(lab, n)), nodes))
+
+
+def prepare(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> None:
+    """Write the daemon's files on the nodes, then raise, saying which task provides it, if its
+    program is not in the nodes' image."""
+    write_files(target, lab, daemon, nodes)
     if not daemon.requires:
         return
     results = exec_on(target, [(n, ["k8sm-daemon", "missing", daemon.name]) for n in nodes])
     for node, result in zip(nodes, results, strict=True):
         missing = result.output.split()
         if missing:
-            raise DaemonError(f"{daemon.title} is not installed in {node.name}'s image "
+            raise NotInstalled(f"{daemon.title} is not installed in {node.name}'s image "
                               f"(no {' or '.join(missing[1].split('|'))})",
                               f"run `{daemon.provided_by}`, then `invoke build` and `invoke run --recreate`")
 
@@ -155,7 +211,7 @@ def wait_healthy(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]
             last_count = len(healthy)
         if len(healthy) == len(nodes):
             return current
-        dead = [s for s in current if not s.running]
+        dead = [s for s in current if s.stopped]
         if dead or time.monotonic() >= deadline:
             bad = ", ".join(f"{s.node}: {s.summary}" for s in current if not s.healthy)
             reason = "stopped" if dead else f"not healthy after {timeout:.0f}s"

@@ -7,14 +7,14 @@ import re
 from dataclasses import dataclass
 
 from k8sm.daemons.base import DATA_ROOT, Daemon, Health, http_probe, parse_http
-from k8sm.errors import K8smError
+from k8sm.errors import K8smError, shown
 from k8sm.topology import Lab, Node
 
 DATA_DIR = f"{DATA_ROOT}/etcd"
 CLUSTER_STATES = ("new", "existing")
-_MEMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*=https?://[A-Za-z0-9.\[\]:-]+:\d+$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_TOKEN = re.compile(r"^[A-Za-z0-9_.:/@+=,-]+$")
+_MEMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}=https?://[A-Za-z0-9.\[\]:-]{1,255}:[0-9]{1,5}")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+_TOKEN = re.compile(r"[A-Za-z0-9_.:/@+=,-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,15 @@ class Overrides:
 
     def validate(self) -> None:
         problems = []
-        if self.name is not None and not _NAME.match(self.name):
-            problems.append(f"--name {self.name!r} is not a valid member name")
+        if self.name is not None and not _NAME.fullmatch(self.name):
+            problems.append(f"--name {shown(self.name)} is not a valid member name")
         if self.initial_cluster is not None and not all(
-                _MEMBER.match(m) for m in self.initial_cluster.split(",")):
-            problems.append(f"--initial-cluster {self.initial_cluster!r} is not NAME=http://IP:PORT[,...]")
+                _MEMBER.fullmatch(m) for m in self.initial_cluster.split(",")):
+            problems.append(f"--initial-cluster {shown(self.initial_cluster)} is not NAME=http://IP:PORT[,...]")
         if self.cluster_state is not None and self.cluster_state not in CLUSTER_STATES:
             problems.append(f"--cluster-state must be one of {', '.join(CLUSTER_STATES)}")
-        if self.token is not None and not _TOKEN.match(self.token):
-            problems.append(f"--token {self.token!r} may only hold letters, digits and _.:/@+=,-")
+        if self.token is not None and not _TOKEN.fullmatch(self.token):
+            problems.append(f"--token {shown(self.token)} may only hold letters, digits and _.:/@+=,-")
         if problems:
             raise K8smError("; ".join(problems))
 

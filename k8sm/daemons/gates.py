@@ -62,7 +62,7 @@ APISERVER_HEALTHY = Gate("an apiserver that answers /healthz", "apiserver", _all
                          "invoke k8sm.api --start")
 
 #: daemon name -> the gates it waits for: the one record of the lab's start order
-#: (`up` orders its stages by the daemons these gates name, see k8sm.up.needs)
+#: (`up` orders its stages by the daemons these gates name, see k8sm.daemons.needs)
 GATES: dict[str, tuple[Gate, ...]] = {
     "mesos-master": (ZOOKEEPER_QUORUM,),
     "mesos-slave": (MESOS_LEADER,),

@@ -7,6 +7,8 @@ flannel interface), and every etcd member is listed on the v2 client port.
 
 from __future__ import annotations
 
+import json
+
 from k8sm.daemons.base import Daemon, Health, http_probe, parse_http
 from k8sm.daemons.etcd import endpoints
 from k8sm.daemons.zookeeper import zk_url
@@ -15,6 +17,8 @@ from k8sm.node import File
 from k8sm.topology import Lab, Node
 
 CONF_DIR = "/etc/k8sm/kubernetes"
+#: The apiserver's TLS port, which the `kubernetes` service in the cluster points at.
+SECURE_PORT = 6443
 CLOUD_CONFIG = f"{CONF_DIR}/mesos-cloud.conf"
 
 
@@ -42,10 +46,13 @@ def apiserver_argv(lab: Lab, node: Node) -> list[str]:
     k = lab.kubernetes
     return [
         "km", "apiserver",
-        "--address=0.0.0.0",
+        "--insecure-bind-address=0.0.0.0",   # --address/--port are deprecated names of these
+        f"--insecure-port={lab.ports.apiserver}",
         f"--advertise-address={node.ip}",
-        f"--port={lab.ports.apiserver}",
-        "--secure-port=0",
+        # The `kubernetes` service points pods at the secure port: serve it (with the certificate
+        # the apiserver makes itself) rather than leave a service that nothing answers.
+        f"--secure-port={SECURE_PORT}",
+        f"--cert-dir={CONF_DIR}/certs",
         f"--etcd-servers={endpoints(lab, legacy=True)}",
         f"--service-cluster-ip-range={k.service_cluster_ip_range}",
         "--cloud-provider=mesos",
@@ -66,6 +73,10 @@ def controller_manager_argv(lab: Lab, node: Node) -> list[str]:
     ]
 
 
+#: The name km's scheduler registers its framework with (its --framework-name).
+FRAMEWORK_NAME = "Kubernetes"
+
+
 def scheduler_argv(lab: Lab, node: Node) -> list[str]:
     k = lab.kubernetes
     return [
@@ -78,8 +89,38 @@ def scheduler_argv(lab: Lab, node: Node) -> list[str]:
         f"--api-servers={api_url(lab)}",
         f"--cluster-dns={k.cluster_dns}",
         f"--cluster-domain={k.cluster_domain}",
+        f"--framework-name={FRAMEWORK_NAME}",
+        # the pods' infrastructure image, loaded into the minions by k8sm (no gcr.io)
+        f"--kubelet-pod-infra-container-image={k.pause_image}",
+        # the agents run executors without cgroups (--launcher=posix): nothing to move pods into
+        "--contain-pod-resources=false",
         _verbosity(lab),
     ]
+
+
+def scheduler_probe_argv(lab: Lab, node: Node) -> list[str]:
+    """The scheduler's /healthz, and the leading master's frameworks (k8sm-framework-check)."""
+    masters = [f"http://{m.ip}:{lab.ports.mesos_master}" for m in lab.role("mesos-master")]
+    return ["k8sm-framework-check", f"http://{node.ip}:{lab.ports.scheduler}/healthz", FRAMEWORK_NAME, *masters]
+
+
+def parse_scheduler_probe(output: str) -> Health:
+    """Healthy only when /healthz says ok AND the framework is registered and active with the leading master."""
+    lines = output.splitlines()
+    healthz = next((line[len("@@healthz "):].strip() for line in lines if line.startswith("@@healthz ")), "")
+    if healthz != "ok":
+        return Health(False, "not answering" if not healthz else f"healthz: {healthz[:40]}")
+    if "@@frameworks" not in lines:
+        return Health(False, "registration unknown: no Mesos master answered")
+    body = "\n".join(lines[lines.index("@@frameworks") + 1:])
+    try:
+        frameworks = json.loads(body).get("frameworks", [])
+    except (ValueError, AttributeError):
+        return Health(False, "registration unknown: unreadable /master/frameworks")
+    mine = [f for f in frameworks if f.get("name") == FRAMEWORK_NAME and f.get("active")]
+    if not mine:
+        return Health(False, "healthz ok, but not registered with the leading Mesos master")
+    return Health(True, f"registered with Mesos as {mine[0].get('id', '?')}")
 
 
 def _healthz(port_of: str):
@@ -97,12 +138,13 @@ def parse_healthz(output: str) -> Health:
     return Health(False, "not answering" if code == 0 else f"healthz: HTTP {code} {body.strip()[:40]}")
 
 
-def _km(name: str, title: str, task: str, argv, port_of: str) -> Daemon:
-    return Daemon(name=name, title=title, role="framework", task=task, argv=argv, probe_argv=_healthz(port_of),
-                  parse_probe=parse_healthz, files=files, requires=("km",), provided_by="invoke build.k8s")
+def _km(name: str, title: str, task: str, argv, probe_argv, parse_probe) -> Daemon:
+    return Daemon(name=name, title=title, role="framework", task=task, argv=argv, probe_argv=probe_argv,
+                  parse_probe=parse_probe, files=files, requires=("km",), provided_by="invoke build.k8s",
+                  dist="kubernetes")
 
 
-APISERVER = _km("apiserver", "km apiserver", "k8sm.api", apiserver_argv, "apiserver")
+APISERVER = _km("apiserver", "km apiserver", "k8sm.api", apiserver_argv, _healthz("apiserver"), parse_healthz)
 CONTROLLER_MANAGER = _km("controller-manager", "km controller-manager", "k8sm.cm", controller_manager_argv,
-                         "controller_manager")
-SCHEDULER = _km("scheduler", "km scheduler", "k8sm.sd", scheduler_argv, "scheduler")
+                         _healthz("controller_manager"), parse_healthz)
+SCHEDULER = _km("scheduler", "km scheduler", "k8sm.sd", scheduler_argv, scheduler_probe_argv, parse_scheduler_probe)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from k8sm.daemons.base import DATA_ROOT, LOG_DIR, Daemon, Health, http_probe, parse_http
 from k8sm.daemons.zookeeper import zk_url
-from k8sm.errors import K8smError
+from k8sm.errors import K8smError, shown
 from k8sm.node import exec_on
 from k8sm.target import Target
 from k8sm.topology import Lab, Node
@@ -16,8 +16,8 @@ from k8sm.topology import Lab, Node
 WORK_DIR = f"{DATA_ROOT}/mesos"
 MESOS_LOG_DIR = f"{LOG_DIR}/mesos"
 CONTAINERIZERS = "docker,mesos"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_ZK = re.compile(r"^zk://([A-Za-z0-9_.:-]+@)?[A-Za-z0-9.:,\[\]-]+/[A-Za-z0-9_./-]+$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+_ZK = re.compile(r"zk://([A-Za-z0-9_.:-]{1,128}@)?[A-Za-z0-9.:,\[\]-]{1,1024}/[A-Za-z0-9_./-]{1,255}")
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,10 @@ class MasterOverrides:
         masters = len(lab.role("mesos-master"))
         if self.quorum is not None and not 1 <= self.quorum <= masters:
             raise K8smError(f"--quorum must be between 1 and the number of masters ({masters}), not {self.quorum}")
-        if self.cluster is not None and not _NAME.match(self.cluster):
-            raise K8smError(f"--cluster {self.cluster!r} may only hold letters, digits and _ . -")
-        if self.zk is not None and not _ZK.match(self.zk):
-            raise K8smError(f"--zk {self.zk!r} is not a zk://HOST:PORT[,...]/PATH URL")
+        if self.cluster is not None and not _NAME.fullmatch(self.cluster):
+            raise K8smError(f"--cluster {shown(self.cluster)} may only hold letters, digits and _ . -")
+        if self.zk is not None and not _ZK.fullmatch(self.zk):
+            raise K8smError(f"--zk {shown(self.zk)} is not a zk://HOST:PORT[,...]/PATH URL")
 
     def __bool__(self) -> bool:
         return any(v is not None for v in (self.quorum, self.cluster, self.zk))
@@ -49,11 +49,11 @@ class AgentOverrides:
     containerizers: str | None = None
 
     def validate(self, lab: Lab) -> None:
-        if self.master is not None and not (_ZK.match(self.master) or _NAME.match(self.master.replace(":", "_"))):
-            raise K8smError(f"--master {self.master!r} is not a zk:// URL or HOST:PORT")
+        if self.master is not None and not (_ZK.fullmatch(self.master) or _NAME.fullmatch(self.master.replace(":", "_"))):
+            raise K8smError(f"--master {shown(self.master)} is not a zk:// URL or HOST:PORT")
         if self.containerizers is not None and not all(
                 c in ("docker", "mesos") for c in self.containerizers.split(",")):
-            raise K8smError(f"--containerizers {self.containerizers!r} must list docker and/or mesos")
+            raise K8smError(f"--containerizers {shown(self.containerizers)} must list docker and/or mesos")
 
     def __bool__(self) -> bool:
         return any(v is not None for v in (self.master, self.containerizers))
@@ -131,10 +131,10 @@ def parse_agent_probe(output: str) -> Health:
 
 MESOS_MASTER = Daemon(name="mesos-master", title="Mesos master", role="mesos-master", task="mesos.master",
                       argv=master_argv, probe_argv=master_probe_argv, parse_probe=parse_master_probe,
-                      quorum=True, requires=("mesos-master",), provided_by="invoke build.mesos")
+                      quorum=True, requires=("mesos-master",), provided_by="invoke build.mesos", dist="mesos")
 MESOS_AGENT = Daemon(name="mesos-slave", title="Mesos agent", role="minion", task="mesos.slave",
                      argv=agent_argv, probe_argv=agent_probe_argv, parse_probe=parse_agent_probe,
-                     requires=("mesos-agent|mesos-slave",), provided_by="invoke build.mesos", after=("docker",))
+                     requires=("mesos-agent|mesos-slave",), provided_by="invoke build.mesos", dist="mesos", after=("docker",))
 
 
 # ------------------------------------------------------------ cluster views

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from invoke import Exit, task
 
-from k8sm.errors import K8smError
+from k8sm.errors import EngineError, K8smError
 from k8sm.tasks._args import K8smTask
 
 if TYPE_CHECKING:
@@ -23,22 +23,27 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def k8sm_task(**kwargs: Any) -> Callable[[F], Any]:
+def k8sm_task(*, unreachable_code: int = 1, **kwargs: Any) -> Callable[[F], Any]:
     """invoke's @task, plus: a K8smError or engine failure becomes one line on stderr and exit 1.
 
-    Set K8SM_DEBUG=1 to see the traceback instead.
+    unreachable_code: the exit code when the target's SSH host or Docker engine cannot be
+    reached (`status` gives that its own code). Set K8SM_DEBUG=1 to see the traceback instead.
     """
 
     def decorate(fn: F) -> Any:
         @functools.wraps(fn)
         def guarded(c: Context, *args: Any, **kw: Any) -> Any:
             try:
-                _open_if_remote(c)
+                try:
+                    _open_if_remote(c)
+                except K8smError as exc:  # the SSH host cannot be reached or refuses us
+                    raise Unreachable(exc.message, exc.hint) from None
                 return fn(c, *args, **kw)
             except K8smError as exc:
                 if os.environ.get("K8SM_DEBUG"):
                     raise
-                raise Exit(f"k8sm: {exc}", code=1) from None
+                code = unreachable_code if isinstance(exc, (EngineError, Unreachable)) else 1
+                raise Exit(f"k8sm: {exc}", code=code) from None
             except KeyboardInterrupt:
                 raise Exit("k8sm: interrupted; running the task again finishes the job", code=130) from None
             except Exception as exc:
@@ -46,12 +51,16 @@ def k8sm_task(**kwargs: Any) -> Callable[[F], Any]:
 
                 if not is_engine_exception(exc) or os.environ.get("K8SM_DEBUG"):
                     raise
-                raise Exit(f"k8sm: {engine_error(exc)}", code=1) from None
+                raise Exit(f"k8sm: {engine_error(exc)}", code=unreachable_code) from None
 
         kwargs.setdefault("auto_shortflags", False)  # short flags that never shift as options are added
         return task(klass=K8smTask, **kwargs)(guarded)
 
     return decorate
+
+
+class Unreachable(K8smError):
+    """The task's SSH host could not be reached or refused the connection."""
 
 
 def _open_if_remote(c: Context) -> None:
@@ -78,7 +87,7 @@ def lab_of(c: Context) -> Lab:
     from k8sm import topology
 
     path = hosts_file(c.config)
-    key = str(path.resolve())
+    key = os.path.realpath(path)  # unlike Path.resolve(), never raises (a symlink loop is load's to report)
     if key not in _labs:
         _labs[key] = topology.load(path)
     return _labs[key]

@@ -64,7 +64,7 @@ def states_table(states: Sequence[DaemonState], nodes: Sequence[Node]) -> str:
     ips = {n.name: n.ip for n in nodes}
     rows = [("NODE", "IP", "PROCESS", "HEALTH")]
     for s in states:
-        process = f"running (pid {s.pid})" if s.running else "stopped"
-        rows.append((s.node, ips.get(s.node, ""), process, s.summary if s.running else "-"))
+        process = f"running (pid {s.pid})" if s.running else s.word if not s.known else "stopped"
+        rows.append((s.node, ips.get(s.node, ""), process, s.summary if s.running or not s.known else "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r[:3], widths, strict=True)) + "  " + r[3] for r in rows)

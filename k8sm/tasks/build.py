@@ -29,8 +29,8 @@ def images(c, image=None, no_cache=False, verbose=False, pull=False):
     lab = lab_of(c)
     names = list(image) if image else images_for(lab)
     results = Builder(target_of(c), lab, say, no_cache=no_cache, verbose=verbose, pull=pull).build(names)
-    built = [r for r in results if r.action == "built"]
-    say(f"images: {len(built)} built, {len(results) - len(built)} up to date")
+    counts = {action: sum(r.action == action for r in results) for action in ("built", "tagged", "up to date")}
+    say("images: " + ", ".join(f"{n} {action}" for action, n in counts.items() if n or action != "tagged"))
 
 
 @k8sm_task(

@@ -49,7 +49,7 @@ def rm(c, volumes=False, images=False):
     say(describe_removal(done, lab, volumes))
 
 
-@k8sm_task(help={
+@k8sm_task(unreachable_code=32, help={
     "json": "print the status as JSON (one object per refresh with --watch)",
     "watch": "refresh until Ctrl-C",
     "interval": "whole seconds between refreshes with --watch (default 2)",
@@ -58,8 +58,10 @@ def status(c, json=False, watch=False, interval=2):
     """Show each node: role, IP, container state and its daemons' health.
 
     The exit code says what is unhealthy, one bit per layer: 1 containers, 2 etcd/ZooKeeper,
-    4 Mesos (masters, minion Docker engines, agents), 8 km. Daemons whose programs are not
-    installed (no build.mesos / build.k8s) do not count.
+    4 Mesos (masters, minion Docker engines, agents), 8 km; 16: some daemon's state is unknown
+    (its probe's answer was lost or malformed twice). A node whose container is not running
+    counts against its daemons' layers too. Daemons whose programs are not installed (no
+    build.mesos / build.k8s) do not count. 32 alone: the engine or SSH host cannot be reached.
     """
     import json as jsonlib
     import time
@@ -68,7 +70,12 @@ def status(c, json=False, watch=False, interval=2):
 
     lab, target = lab_of(c), target_of(c)
     while True:
-        rows = collect(target, lab)
+        try:
+            rows = collect(target, lab)
+        except KeyboardInterrupt:
+            if watch:  # Ctrl-C is how --watch ends
+                return
+            raise
         if json:
             print(jsonlib.dumps(as_json(lab, target.label, rows)), flush=True)
         else:
@@ -142,31 +149,37 @@ def doctor(c):
         raise Exit(code=1)
 
 
-DRILLS = ("etcd", "zookeeper", "repair")
+DRILLS = ("etcd", "zookeeper", "repair", "mesos-master", "mesos-agent")
 
 
-@k8sm_task(iterable=["only"], help={"only": "run only this drill (repeatable): etcd, zookeeper, repair"})
+@k8sm_task(iterable=["only"], help={"only": "run only this drill (repeatable): " + ", ".join(DRILLS)})
 def drill(c, only=None):
     """Failure drills on the running lab: kill the etcd leader under writes, kill the ZooKeeper leader,
-    remove a minion's container and let `up` repair it. Each prints PASS or FAIL; exits 1 on a FAIL.
+    remove a minion's container and let `up` repair it; with Mesos installed, also kill the leading
+    Mesos master (a new leader must take over) and restart an agent that runs a task (it must
+    re-register). Each prints PASS or FAIL; exits 1 on a FAIL.
     """
-    from k8sm import drills
-    from k8sm.errors import K8smError
+    from k8sm import drills, mesos_drills
+    from k8sm.daemons.mesos import leader
+    from k8sm.errors import K8smError, shown
     from k8sm.up import up as bring_lab_up
 
     lab, target = lab_of(c), target_of(c)
     chosen = list(only) if only else list(DRILLS)
     unknown = [d for d in chosen if d not in DRILLS]
     if unknown:
-        raise K8smError(f"unknown drill {unknown[0]!r}", f"drills are: {', '.join(DRILLS)}")
-    verdicts = []
-    for name in chosen:
-        if name == "etcd":
-            verdicts.append(drills.etcd_drill(target, lab, say))
-        elif name == "zookeeper":
-            verdicts.append(drills.zookeeper_drill(target, lab, say))
-        else:
-            verdicts.append(drills.repair_drill(target, lab, say, lambda: bring_lab_up(target, lab, say, build=False)))
+        raise K8smError(f"unknown drill {shown(unknown[0])}", f"drills are: {', '.join(DRILLS)}")
+    if not only and leader(target, lab) is None:
+        chosen = [d for d in chosen if not d.startswith("mesos")]
+        say("drill: no Mesos master leads, so the Mesos drills are left out (`--only mesos-master` runs one anyway)")
+    run_one = {
+        "etcd": lambda: drills.etcd_drill(target, lab, say),
+        "zookeeper": lambda: drills.zookeeper_drill(target, lab, say),
+        "repair": lambda: drills.repair_drill(target, lab, say, lambda: bring_lab_up(target, lab, say, build=False)),
+        "mesos-master": lambda: mesos_drills.master_drill(target, lab, say),
+        "mesos-agent": lambda: mesos_drills.agent_drill(target, lab, say),
+    }
+    verdicts = [run_one[name]() for name in chosen]
     say(drills.table(verdicts))
     if not all(v.passed for v in verdicts):
         raise Exit(code=1)

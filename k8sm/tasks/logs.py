@@ -6,6 +6,7 @@ from pathlib import Path
 
 from invoke import Collection
 
+from k8sm.errors import clip
 from k8sm.tasks._common import k8sm_task, lab_of, say, target_of
 
 
@@ -49,12 +50,35 @@ def export(c, directory):
 
     Example: invoke logs.export /tmp/k8sm-bundle
     """
+    from k8sm.errors import K8smError
     from k8sm.logs import export as export_bundle
     from k8sm.status import as_json, collect
 
     lab, target = lab_of(c), target_of(c)
+    path = bundle_path(directory)
     status = as_json(lab, target.label, collect(target, lab))
-    export_bundle(target, lab, Path(directory), status, say)
+    try:
+        export_bundle(target, lab, path, status, say)
+    except OSError as exc:
+        raise K8smError(f"could not write the bundle in {clip(directory, 200)}: {exc.strerror or exc}",
+                        "check the disk and what is already in that directory") from None
+
+
+def bundle_path(directory: str) -> Path:
+    """DIRECTORY as a Path, refused at once (before any engine call) if it, or the first of its
+    parents that exists, is not a directory; nothing is created here."""
+    from k8sm.errors import K8smError
+
+    path = Path(directory)
+    existing = next((p for p in (path, *path.parents) if p.exists() or p.is_symlink()), None)
+    if existing is not None and not existing.is_dir():
+        shown_path = clip(directory, 200)
+        if existing == path:
+            raise K8smError(f"{shown_path} exists and is not a directory",
+                            "give logs.export a new path or an existing directory")
+        raise K8smError(f"cannot make the directory {shown_path}: {clip(str(existing), 200)} is not a directory",
+                        "give logs.export a path where a directory can be made")
+    return path
 
 
 ns = Collection("logs", show, export)

@@ -87,12 +87,12 @@ def docker(c, start=False, kill=False, status=False, node=None, timeout=60, wait
 
 
 def _whole_number(flag: str, value: str | None) -> int | None:
-    from k8sm.errors import K8smError
+    from k8sm.errors import K8smError, shown
 
     if value is None:
         return None
-    if not str(value).isdigit():
-        raise K8smError(f"{flag} must be a whole number, not {value!r}")
+    if not (str(value).isascii() and str(value).isdigit()):
+        raise K8smError(f"{flag} must be a whole number, not {shown(value)}")
     return int(value)
 
 
@@ -122,4 +122,28 @@ def _report_agents(c) -> None:
     say(f"registered agents ({current.hostname}): {', '.join(agents) if agents else 'none'}")
 
 
-ns = Collection("mesos", zk, master, docker, slave)
+@k8sm_task(iterable=["kind"], help={"kind": "run only this kind of task (repeatable): command, docker"})
+def smoke(c, kind=None):
+    """Prove the agents do work: one command task and one Docker task through the leading master.
+
+    Both are launched with `mesos-execute` on the leading master's node and must reach
+    TASK_FINISHED; the Docker task runs k8sm/busybox (loaded by `invoke up`, no registry)
+    in a minion's own Docker engine. Prints a table; exits 1 unless both pass.
+    Example: invoke up && invoke mesos.smoke
+    """
+    from invoke import Exit
+
+    from k8sm import smoke as mesos_smoke
+    from k8sm.errors import K8smError, shown
+
+    kinds = list(kind) if kind else ["command", "docker"]
+    unknown = [k for k in kinds if k not in ("command", "docker")]
+    if unknown:
+        raise K8smError(f"unknown task kind {shown(unknown[0])}", "kinds are: command, docker")
+    runs = mesos_smoke.run(target_of(c), lab_of(c), say, kinds)
+    say(mesos_smoke.table(runs))
+    if not mesos_smoke.passed(runs):
+        raise Exit(code=1)
+
+
+ns = Collection("mesos", zk, master, docker, slave, smoke)

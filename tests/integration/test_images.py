@@ -5,7 +5,7 @@ from __future__ import annotations
 import docker.errors
 import pytest
 
-from tests.integration.conftest import SMALL_NODES, TEST_IMAGE_PREFIX
+from tests.integration.conftest import BASE_IMAGE, SMALL_NODES, TEST_IMAGE_PREFIX, image_prefix
 
 
 def test_build_base_makes_a_debian_image_without_a_registry(make_lab, engine):
@@ -82,3 +82,32 @@ def test_second_build_rebuilds_nothing(built, make_lab):
     run = lab.ok("build", "--image", "etcd", "--image", "minion")
     assert "images: 0 built, 3 up to date" in run.stdout
     assert "Step " not in run.stdout
+
+
+def image_exists(engine, ref: str) -> bool:
+    try:
+        engine.inspect_image(ref)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+
+
+def test_a_lab_with_its_own_prefix_shares_the_images_by_content(built, make_lab, engine):
+    prefix = image_prefix("share")
+    lab = make_lab(SMALL_NODES, images=f"{{base: {BASE_IMAGE}, prefix: {prefix}}}")
+    try:
+        run = lab.ok("build", "--image", "etcd", "--image", "minion")
+        assert "Step " not in run.stdout, run.stdout  # no layer is built again
+        assert "images: 0 built, 3 tagged, 0 up to date" in run.stdout
+        for name in ("node", "etcd", "minion"):
+            assert engine.inspect_image(f"{prefix}{name}:latest")["Id"] == engine.inspect_image(built[name])["Id"]
+            assert "io.k8sm.lab" not in engine.inspect_image(built[name])["Config"]["Labels"]
+        # its rm --images removes its own names; the images stay under the first lab's names
+        run = lab.ok("rm", "--images")
+        assert f"removed image {prefix}etcd:latest" in run.stdout
+        assert not image_exists(engine, f"{prefix}etcd:latest") and not image_exists(engine, f"{prefix}node:latest")
+        assert all(image_exists(engine, built[name]) for name in ("node", "etcd", "minion"))
+    finally:
+        for name in ("etcd", "minion", "node"):
+            if image_exists(engine, f"{prefix}{name}:latest"):
+                engine.remove_image(f"{prefix}{name}:latest")

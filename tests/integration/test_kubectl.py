@@ -52,4 +52,4 @@ def test_the_k8sm_program_passes_arguments_too(seed_lab):
 
 def test_the_seed_nginx_example_is_in_place(seed_lab):
     code, out = seed_lab.exec("kubernetes-mesos", "cat", "/opt/nginx.yaml")
-    assert code == 0 and "kind: Pod" in out and "image: nginx" in out
+    assert code == 0 and "kind: Pod" in out and "image: k8sm/nginx:bookworm" in out

@@ -50,8 +50,8 @@ def test_ports_are_published_on_loopback_only(seed_lab, engine):
 
 def test_data_lives_on_labelled_volumes(seed_lab, engine):
     volumes = {v["Name"] for v in engine.volumes(filters={"label": f"io.k8sm.lab={seed_lab.name}"})["Volumes"]}
-    assert f"{seed_lab.name}-etcd-0-data" in volumes
-    assert f"{seed_lab.name}-kubernetes-minion-0-docker" in volumes
+    assert f"{seed_lab.name}_etcd-0_data" in volumes
+    assert f"{seed_lab.name}_kubernetes-minion-0_docker" in volumes
     assert len(volumes) == 11 + 4
 
 

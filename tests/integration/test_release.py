@@ -116,6 +116,7 @@ def test_build_mesos_from_a_source_tarball(release_lab, engine, tmp_path):
     # the configure flags k8sm gave, as the fixture's configure recorded them in the installed tree
     args = dist_contents(engine, ref)["/opt/mesos/share/k8sm-standin/configure.args"].decode().split()
     assert args == ["--prefix=/opt/mesos", "--disable-java", "--disable-python", "--disable-werror",
+                    "--with-protobuf=/usr", "--with-grpc=/usr", "--with-zookeeper=/usr", "--with-libarchive=/usr",
                     "--enable-standin-check"]
     assert not engine.containers(all=True, filters={"name": f"{release_lab.name}-mesos-build"})
 

@@ -16,7 +16,8 @@
  *       apiserver           a TCP connect to one of --etcd-servers succeeds
  *       controller-manager  a TCP connect to --master succeeds
  *       scheduler           GET /healthz on one of --api-servers says 200 "ok"
- *  3. Serves HTTP on --address (default 0.0.0.0) and --port (defaults 8080,
+ *  3. Serves HTTP on --insecure-bind-address or --address (default 0.0.0.0) and
+ *     --insecure-port or --port (defaults 8080,
  *     10252, 10251): GET /healthz -> "ok", GET /version -> a JSON version,
  *     anything else 404.  One request per connection; a connection has
  *     $K8SM_STANDIN_HTTP_TIMEOUT seconds (default 5) to send its request.
@@ -53,6 +54,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -465,8 +467,9 @@ static void handle_connection(int fd)
 
 static void serve(long default_port, const sigset_t *wait_mask)
 {
-    const char *address = flag("address");
-    const char *port_text = flag("port");
+    /* the apiserver's current names for them first, as the real km reads them */
+    const char *address = flag("insecure-bind-address") ? flag("insecure-bind-address") : flag("address");
+    const char *port_text = flag("insecure-port") ? flag("insecure-port") : flag("port");
     long port = default_port;
     struct in_addr addr;
 
@@ -496,6 +499,53 @@ static void serve(long default_port, const sigset_t *wait_mask)
         exit(1);
     }
     fprintf(stderr, "km %s: stopping on signal\n", sub);
+}
+
+/* ------------------------------------------------------------ registration */
+
+/* The scheduler's framework registration, as the stand-in Mesos master takes it: a child
+ * process PUTs {"name": --framework-name, "active": true} with curl to
+ * http://HOST:5050/standin/frameworks/NAME of every host of --mesos-master (zk://HOSTS/PATH:
+ * the masters run beside ZooKeeper) every 2 s, so a new leader learns it too.  The child
+ * is in the daemon's process group: k8sm-daemon's kill ends it with the scheduler. */
+static void register_framework(void)
+{
+    const char *zk = flag("mesos-master"), *name = flag("framework-name");
+    if (zk == NULL || strncmp(zk, "zk://", 5) != 0)
+        return;
+    if (name == NULL || *name == '\0')
+        name = "Kubernetes";
+    pid_t pid = fork();
+    if (pid != 0)
+        return;
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    char body[512], hosts[1024];
+    snprintf(body, sizeof body, "{\"name\":\"%.100s\",\"id\":\"standin-framework\",\"active\":true}", name);
+    snprintf(hosts, sizeof hosts, "%.1000s", zk + 5);
+    hosts[strcspn(hosts, "/")] = '\0';
+    for (;;) {
+        char list[1024];
+        memcpy(list, hosts, sizeof list);
+        char *save, *host = strtok_r(list, ",", &save);
+        for (; host != NULL; host = strtok_r(NULL, ",", &save)) {
+            host[strcspn(host, ":")] = '\0';
+            char url[600];
+            snprintf(url, sizeof url, "http://%.255s:5050/standin/frameworks/%.100s", host, name);
+            pid_t c = fork();
+            if (c == 0) {
+                int null = open("/dev/null", O_WRONLY);
+                dup2(null, 1);
+                dup2(null, 2);
+                execlp("curl", "curl", "-s", "--max-time", "2", "-X", "PUT", "--data-binary", body, url, (char *)NULL);
+                _exit(127);
+            }
+            if (c > 0)
+                waitpid(c, NULL, 0);
+        }
+        sleep(2);
+    }
 }
 
 /* --------------------------------------------------------------------- main */
@@ -550,6 +600,7 @@ int main(int argc, char **argv)
     } else {
         int n = parse_url_list("api-servers", eps, MAX_ENDPOINTS);
         wait_for("a healthy apiserver (GET /healthz = ok)", "api-servers", eps, n, PROBE_HEALTHZ, wait_s, &stop_set);
+        register_framework();
     }
 
     serve(default_port, &wait_mask);

@@ -10,7 +10,9 @@
 #     (session timeout 4 s, so a killed master's znode goes away quickly)
 #   - serves, with standin-httpd on --port: /health; /master/state (200 with
 #     pid and leader when leading, 307 to the leader otherwise); /master/slaves
-#     listing the agents that registered through PUT /standin/agents/HOSTNAME
+#     listing the agents that registered through PUT /standin/agents/HOSTNAME;
+#     /master/frameworks (307 unless leading) listing the frameworks PUT to
+#     /standin/frameworks/NAME (the km stand-in's scheduler does)
 #   - exits on TERM (k8sm-daemon kills its whole process group)
 set -u
 
@@ -31,7 +33,7 @@ mkdir -p "$work"
 printf '%s\n' "$0" "$@" > "$work/standin-argv"
 www=$work/standin-www
 rm -rf "$www"
-mkdir -p "$www/master" "$www/standin/agents"
+mkdir -p "$www/master" "$www/standin/agents" "$www/standin/frameworks"
 echo OK > "$www/health"
 
 here=$(dirname "$(readlink -f "$0")")
@@ -59,11 +61,15 @@ while sleep 1; do
     echo "ls $zk_path" >&3
     lowest=$(grep '^\[' "$work/zk.out" | grep -v '^\[zk:' | tail -n 1 | tr -d '[] ' | tr ',' '\n' | grep '^json\.info_' | sort | head -n 1)
     if [ -n "$mine" ] && [ "$lowest" = "$mine" ]; then
-        rm -f "$www/master/state.status" "$www/master/state.location"
+        rm -f "$www/master/state.status" "$www/master/state.location" "$www/master/frameworks.status"
         printf '{"pid":"%s","leader":"%s","hostname":"%s"}\n' "$self" "$self" "$hostname" > "$www/master/state"
+        frameworks=$(for f in "$www"/standin/frameworks/*; do [ -f "$f" ] && { cat "$f"; echo; }; done | paste -sd, -)
+        printf '{"frameworks":[%s]}\n' "$frameworks" > "$www/master/frameworks.tmp"
+        mv "$www/master/frameworks.tmp" "$www/master/frameworks"
     else
         echo 307 > "$www/master/state.status"
-        rm -f "$www/master/state"
+        echo 307 > "$www/master/frameworks.status"
+        rm -f "$www/master/state" "$www/master/frameworks"
     fi
     agents=$(for f in "$www"/standin/agents/*; do [ -f "$f" ] && { cat "$f"; echo; }; done | paste -sd, -)
     printf '{"slaves":[%s]}\n' "$agents" > "$www/master/slaves.tmp" && mv "$www/master/slaves.tmp" "$www/master/slaves"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.cli import ROOT, invoke
+from tests.cli import ROOT, invoke, k8sm
 
 GOOD = (ROOT / "hosts.yaml").read_text()
 
@@ -47,6 +49,20 @@ MALFORMED = [
     ("cluster dns outside range", GOOD + "\nkubernetes: {cluster_dns: 10.99.0.1}\n", "kubernetes.cluster_dns"),
     ("bad timeout", GOOD + "\ntimeouts: {etcd: -1}\n", "timeouts.etcd: -1 is not between 1 and 3600"),
     ("bad ssh address", GOOD.replace("hosts: {}", "hosts: {box: {address: 'root@x;reboot'}}"), "hosts.box.address"),
+    ("stray dash in nodes", GOOD + "  -\n", "nodes[12]: is empty (a stray '-'?)"),
+    ("null in publish", GOOD.replace("publish: [8080]", "publish: [8080, null]"), "nodes[6].publish[1]: is empty"),
+    ("non-ASCII digits in a port", GOOD.replace("publish: [5050]", "publish: ['\u0664\u0665\u0660\u0665\u0660:5050']"),
+     "nodes[3].publish[0]: '\u0664\u0665\u0660\u0665\u0660:5050' is not a port"),
+    ("trailing newline in a token", GOOD.replace("cluster_token: k8sm-etcd-cluster", 'cluster_token: "tok\\n"'),
+     "etcd.cluster_token: 'tok\\n' is not a token"),
+    ("trailing newline in a network name", GOOD.replace("  name: k8sm\n  subnet", '  name: "k8sm\\n"\n  subnet'),
+     "network.name: 'k8sm\\n' is not a valid network name"),
+    ("empty node list", "nodes: []\n", "nodes: must be a non-empty list, and it is empty"),
+    ("merge of a scalar", GOOD.replace("{name: etcd-1, role: etcd}", "{<<: 1, name: etcd-1, role: etcd}"),
+     "expected a mapping or list of mappings for merging"),
+    ("recursive alias", GOOD.replace("hosts: {}", "hosts: &h {x: *h}"), "alias *h is inside the value it names"),
+    ("impossible date", GOOD.replace("tag: latest", "tag: 2024-02-30"), "cannot read this value: day is out of range"),
+    ("deep nesting", GOOD.replace("hosts: {}", "hosts: " + "[" * 3000 + "]" * 3000), "nested more than 32 levels"),
 ]
 
 
@@ -89,3 +105,132 @@ def test_a_metacharacter_path_is_passed_literally(tmp_path):
     run = invoke("build.mesos", "--tarball", tarball, hosts=ROOT / "hosts.yaml", env={"DOCKER_HOST": "unix:///nonexistent"})
     assert run.code == 1 and "Traceback" not in run.stderr
     assert not pwned.exists()
+
+
+# ------------------------------------------------- files that are not hosts files: one line, quickly, nothing run
+
+NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}  # a task that got past loading fails differently
+
+BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+
+
+def _write(text: str | bytes) -> Callable[[Path], Path]:
+    def make(directory: Path) -> Path:
+        path = directory / "hosts.yaml"
+        path.write_bytes(text.encode() if isinstance(text, str) else text)
+        return path
+
+    return make
+
+
+def _loop(directory: Path) -> Path:
+    (directory / "a").symlink_to(directory / "b")
+    (directory / "b").symlink_to(directory / "a")
+    return directory / "a"
+
+
+def _fifo(directory: Path) -> Path:
+    os.mkfifo(directory / "hosts.yaml")
+    return directory / "hosts.yaml"
+
+
+def _dangling(directory: Path) -> Path:
+    (directory / "hosts.yaml").symlink_to(directory / "gone.yaml")
+    return directory / "hosts.yaml"
+
+
+#: (description, makes the file in a directory and returns its path, what the one line must contain)
+BAD_FILES: list[tuple[str, Callable[[Path], Path], str]] = [
+    ("latin-1", _write(GOOD.replace("k8sm-etcd-cluster", "caf\xe9").encode("latin-1")), "is not UTF-8 text (byte 0xe9"),
+    ("UTF-16", _write(GOOD.encode("utf-16")), "is UTF-16 text, not UTF-8"),
+    ("UTF-16 without BOM", _write(GOOD.encode("utf-16-le")), "is not UTF-8 text (a NUL byte at offset 1"),
+    ("binary junk", _write(bytes(range(256)) * 64), "is not UTF-8 text"),
+    ("nested 3000 deep", _write("nodes: " + "[" * 3000 + "]" * 3000 + "\n"), "nested more than 32 levels deep"),
+    ("block nesting 1000 deep", _write("".join(" " * i + "-\n" for i in range(1000))), "nested more than 32 levels"),
+    ("symlink loop", _loop, "cannot read it: a symbolic link loop"),
+    ("dangling symlink", _dangling, "is a symbolic link to a missing file"),
+    ("FIFO", _fifo, "is a FIFO (named pipe), not a file"),
+    ("directory", lambda d: d, "is a directory, not a file"),
+    ("character device", lambda d: Path("/dev/zero"), "is a character device, not a file"),
+    ("missing", lambda d: d / "nope.yaml", "file not found"),
+    ("alias bomb in a value", _write(BOMB + GOOD.replace("name: etcd-0,", "name: *i,")), "an alias bomb?"),
+    ("2 MB node name", _write(GOOD.replace("name: etcd-0,", f"name: {'a' * 2_000_000},")), "is larger than 1 MiB"),
+    ("500 KB node name", _write(GOOD.replace("name: etcd-0,", f"name: {'a' * 500_000},")),
+     "nodes[0].name: 'aaaaaaaaaa"),
+]
+
+
+#: The same through the k8sm program (Fabric's), for the cases that hung or flooded.
+K8SM_CASES = ("FIFO", "symlink loop", "alias bomb in a value", "nested 3000 deep")
+
+
+RUNS = [(invoke, *b) for b in BAD_FILES] + [(k8sm, *b) for b in BAD_FILES if b[0] in K8SM_CASES]
+
+
+@pytest.mark.parametrize(("program", "case", "make", "expected"), RUNS,
+                         ids=[f"{r[0].__name__}-{r[1]}" for r in RUNS])
+def test_a_bad_hosts_file_is_one_bounded_line_before_any_engine_call(program, case, make, expected, tmp_path):
+    hosts = make(tmp_path)
+    run = program("status", hosts=hosts, env=NO_ENGINE, timeout=30)
+    assert run.code == 1, str(run)[:2000]
+    assert "Traceback" not in run.stderr + run.stdout
+    assert len(run.stderr.strip().splitlines()) == 1 and len(run.stderr) < 500, run.stderr[:2000]
+    assert run.stderr.startswith(f"k8sm: {hosts}: ") and expected in run.stderr, run.stderr
+    assert run.seconds < 10, run.seconds
+
+
+def test_a_merge_key_loads(tmp_path):
+    hosts = tmp_path / "hosts.yaml"
+    hosts.write_text(GOOD.replace("{name: etcd-1, role: etcd}", "&e {name: etcd-1, role: etcd}")
+                     .replace("{name: etcd-2, role: etcd}", "{<<: *e, name: etcd-2}"))
+    run = invoke("status", hosts=hosts, env=NO_ENGINE)
+    assert "cannot reach the Docker engine" in run.stderr and "hosts.yaml" not in run.stderr, str(run)
+
+
+def test_logs_export_to_an_existing_file_is_one_line(tmp_path):
+    existing = tmp_path / "bundle"
+    existing.write_text("keep me\n")
+    for path, expected in ((existing, f"k8sm: {existing} exists and is not a directory"),
+                           (existing / "sub", f"k8sm: cannot make the directory {existing / 'sub'}: {existing} is not")):
+        run = invoke("logs.export", str(path), hosts=ROOT / "hosts.yaml", env=NO_ENGINE)
+        assert run.code == 1 and "Traceback" not in run.stderr, str(run)
+        assert len(run.stderr.strip().splitlines()) == 1 and run.stderr.startswith(expected), run.stderr
+    assert existing.read_text() == "keep me\n"
+
+
+# ------------------------------------------------------------------------------------------------ messages
+
+
+def test_rm_counts_in_the_singular_and_the_plural():
+    from k8sm import topology
+    from k8sm.lab import Removal, describe_removal
+
+    lab = topology.load(ROOT / "hosts.yaml")
+    done = Removal(containers=["etcd-0"], networks=["k8sm"], volumes=["a", "b"], images=[])
+    assert describe_removal(done, lab, volumes=True) == "lab k8sm: removed 1 container, 1 network, 0 images, 2 volumes"
+    assert describe_removal(Removal(containers=["a", "b"]), lab, volumes=False) == (
+        "lab k8sm: removed 2 containers, 0 networks, 0 images")
+
+
+def test_up_gives_the_hint_of_a_failed_stage_once(monkeypatch):
+    from k8sm import topology, up
+    from k8sm.daemons import control
+    from k8sm.daemons.base import DaemonState
+    from k8sm.errors import DaemonError
+
+    lab = topology.load(ROOT / "hosts.yaml")
+
+    def stopped_everywhere(target, lab, wanted):
+        return {d.name: [DaemonState(node=n.name, daemon=d.name, running=False) for n in lab.role(d.role)]
+                for d in wanted}
+
+    def start(target, lab, daemon, nodes, say, **kwargs):
+        raise DaemonError(f"{daemon.title} stopped", f"see the log: docker exec x k8sm-daemon log {daemon.name}")
+
+    monkeypatch.setattr(up, "current_states", stopped_everywhere)
+    monkeypatch.setattr(control, "start", start)
+    with pytest.raises(DaemonError) as info:
+        up.bring_up(None, lab, lambda line: None)
+    assert str(info.value).count("see the log") == 1, str(info.value)
+    assert str(info.value).endswith(f"; {info.value.hint}") and "more)" in info.value.message

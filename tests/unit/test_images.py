@@ -24,16 +24,21 @@ def test_unknown_image_is_a_clear_error():
 
 def test_lab_uses_the_images_of_its_enabled_roles():
     lab = topology.load(ROOT / "hosts.yaml")
-    assert images.images_for(lab) == ["etcd", "mesos-master", "framework", "minion"]
+    assert images.role_images(lab) == ["etcd", "mesos-master", "framework", "minion"]
+    assert images.images_for(lab) == ["etcd", "mesos-master", "framework", "minion", "busybox", "pause", "nginx"]
 
 
 def test_every_image_has_a_dockerfile_and_role_images_carry_the_scripts():
     for spec in images.IMAGES.values():
         files = images.context_files(spec)
         assert "Dockerfile" in files
-        assert ("scripts/k8sm-daemon" in files) == spec.with_scripts
+        not_a_role = ("node", "mesos-builder", "k8s-builder", *images.WORKLOAD_IMAGES)
+        assert ("scripts/k8sm-daemon" in files) == (spec.name not in not_a_role)
     files = images.context_files(images.IMAGES["etcd"])
     assert files["scripts/k8sm-daemon"][1] == 0o755
+    builder = images.context_files(images.IMAGES["mesos-builder"])
+    assert set(name for name in builder if name.startswith("scripts/")) == {"scripts/k8sm-build-mesos"}
+    assert builder["scripts/k8sm-build-mesos"][1] == 0o755
 
 
 def test_no_image_runs_sshd_or_sets_a_password():

@@ -155,7 +155,8 @@ def test_check_reports_state_and_probe_in_one_call(daemons, tmp_path):
     result = daemons("check", "alpha", "beta")
     assert result.returncode == 0
     pid = daemons.pid("alpha")
-    assert result.stdout == f"@@daemon alpha running {pid}\n@@probe\nhealthy|$(reboot)\n@@daemon beta stopped\n"
+    assert result.stdout == (f"@@daemon alpha running {pid}\n@@probe\nhealthy|$(reboot)\n@@end alpha\n"
+                             "@@daemon beta stopped\n@@end beta\n")
     assert daemons("check", "../x").returncode == 1
 
 
@@ -163,7 +164,51 @@ def test_missing_and_absent_follow_the_requires_file(daemons):
     daemons.configure("ghostly", ["sleep", "300"])
     (daemons.argv_dir / "ghostly.requires").write_text("no-such-k8sm-program|also-not-there\nsleep\n")
     assert daemons("missing", "ghostly").stdout == "ghostly no-such-k8sm-program|also-not-there\n"
-    assert daemons("check", "ghostly").stdout == "@@daemon ghostly absent no-such-k8sm-program|also-not-there\n"
+    assert daemons("check", "ghostly").stdout == ("@@daemon ghostly absent no-such-k8sm-program|also-not-there\n"
+                                                  "@@end ghostly\n")
     (daemons.argv_dir / "ghostly.requires").write_text("no-such-k8sm-program|sleep\n")
     assert daemons("missing", "ghostly").stdout == ""
-    assert daemons("check", "ghostly").stdout == "@@daemon ghostly stopped\n"
+    assert daemons("check", "ghostly").stdout == "@@daemon ghostly stopped\n@@end ghostly\n"
+
+
+def start_time(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+
+
+def test_a_pid_file_naming_a_live_process_that_is_not_the_daemon_is_not_running(daemons):
+    # e.g. PID 1 with its real start time: alive, the right start time, but not the daemon
+    daemons.configure("etcd", ["etcd", "--name", "x"])
+    daemons.run_dir.mkdir()
+    other = os.getppid()  # a live process of this machine that this test did not start and never signals
+    (daemons.run_dir / "etcd.pid").write_text(f"{other} {start_time(other)}\n")
+    status = daemons("status", "etcd")
+    assert (status.returncode, status.stdout.strip()) == (3, "stopped")
+    check = daemons("check", "etcd")
+    assert check.stdout.splitlines()[0] == "@@daemon etcd stopped"
+    killed = daemons("kill", "etcd")  # and kill must never signal that process
+    assert killed.returncode == 0 and "not running" in killed.stdout
+    assert alive(other)
+
+
+def test_a_daemon_is_recognised_by_its_environment_marker(daemons):
+    daemons.configure("sleeper", ["env", "A=1", "sleep", "300"])
+    assert daemons("start", "sleeper").returncode == 0
+    pid = daemons.pid("sleeper")
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    assert b"K8SM_DAEMON=sleeper" in environ
+    # another daemon's pid file pointing at it does not make that one running
+    daemons.configure("other", ["sleep", "300"])
+    (daemons.run_dir / "other.pid").write_text(f"{pid} {start_time(pid)}\n")
+    assert daemons("status", "other").stdout.strip() == "stopped"
+    assert daemons("status", "sleeper").stdout.strip() == f"running {pid}"
+
+
+def test_check_ends_every_section_and_names_unconfigured_daemons(daemons):
+    daemons.configure("sleeper", ["sleep", "300"])
+    (daemons.argv_dir / "sleeper.probe").write_text("echo\nprobe-output\n")
+    assert daemons("start", "sleeper").returncode == 0
+    pid = daemons.pid("sleeper")
+    check = daemons("check", "sleeper", "ghost")
+    assert check.returncode == 0
+    assert check.stdout.splitlines() == [f"@@daemon sleeper running {pid}", "@@probe", "probe-output", "",
+                                         "@@end sleeper", "@@daemon ghost unconfigured", "@@end ghost"]

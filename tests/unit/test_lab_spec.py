@@ -25,7 +25,7 @@ def test_etcd_node_container(lab):
     assert spec.labels[labels.LAB] == "k8sm" and spec.labels[labels.ROLE] == "etcd"
     assert spec.labels[labels.NODE] == "etcd-0" and spec.labels[labels.SPEC] == spec.digest
     assert not spec.privileged and spec.cap_add == () and spec.security_opt == ()
-    assert spec.volumes == {"k8sm-etcd-0-data": "/var/lib/k8sm"}
+    assert spec.volumes == {"k8sm_etcd-0_data": "/var/lib/k8sm"}
     assert len(spec.extra_hosts) == 10 and spec.extra_hosts["kubernetes-minion-3"] == "172.30.1.11"
     assert spec.aliases == ()
 
@@ -41,7 +41,7 @@ def test_minion_runs_with_capabilities_not_privileged(lab):
     assert not spec.privileged
     assert set(spec.cap_add) == {"SYS_ADMIN", "NET_ADMIN"}
     assert "seccomp=unconfined" in spec.security_opt
-    assert spec.volumes["k8sm-kubernetes-minion-0-docker"] == "/var/lib/docker"
+    assert spec.volumes["k8sm_kubernetes-minion-0_docker"] == "/var/lib/docker"
 
 
 def test_privileged_mode_is_chosen_in_hosts_yaml():
@@ -60,7 +60,7 @@ def test_prefix_gives_names_and_aliases():
     """))
     spec = container_spec(lab, lab.node("etcd-0"))
     assert spec.name == "t2-etcd-0" and spec.hostname == "etcd-0" and spec.aliases == ("etcd-0",)
-    assert spec.volumes == {"two-etcd-0-data": "/var/lib/k8sm"}
+    assert spec.volumes == {"two_etcd-0_data": "/var/lib/k8sm"}
 
 
 def test_digest_changes_with_settings(lab):
@@ -100,8 +100,26 @@ def test_kubectl_nodes_get_a_kubeconfig_and_the_nginx_example(lab):
     files = node_files(lab, lab.node("kubernetes-mesos"))
     assert "    server: http://172.30.1.7:8080\n" in files["/root/.kube/config"].content
     assert files["/root/.kube/config"].mode == 0o600
-    assert "image: nginx\n" in files["/opt/nginx.yaml"].content
+    assert "image: k8sm/nginx:bookworm\n    imagePullPolicy: IfNotPresent\n" in files["/opt/nginx.yaml"].content
     assert files["/etc/k8sm/kubernetes/mesos-cloud.conf"].content == (
         "[mesos-cloud]\n    mesos-master = zk://172.30.1.4:2181,172.30.1.5:2181,172.30.1.6:2181/mesos\n")
     assert {"/etc/k8sm/daemons/apiserver.argv", "/etc/k8sm/daemons/controller-manager.argv",
             "/etc/k8sm/daemons/scheduler.argv"} <= set(files)
+
+
+def test_volume_names_never_meet_across_labs():
+    # every (lab name, node name, purpose) the loader accepts maps to its own volume name
+    from itertools import product
+
+    from k8sm.lab import volume_name
+    from k8sm.topology import Node
+
+    lab_names = ["a", "a-x", "a_x", "a.x", "k8sm", "k8sm-kubernetes", "k8sm-kubernetes-minion"]
+    node_names = ["y", "x-y", "minion-0", "kubernetes-minion-0", "kubernetes-minion", "0"]
+    seen: dict[str, tuple[str, str, str]] = {}
+    for lab_name, node_name, purpose in product(lab_names, node_names, ("data", "docker")):
+        lab_ = type("L", (), {"name": lab_name})()
+        node = Node(name=node_name, role="minion", ip="10.0.0.1", container=node_name, index=0)
+        name = volume_name(lab_, node, purpose)
+        assert name not in seen, (name, seen.get(name), (lab_name, node_name, purpose))
+        seen[name] = (lab_name, node_name, purpose)

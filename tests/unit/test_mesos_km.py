@@ -9,7 +9,7 @@ import pytest
 
 from k8sm import topology
 from k8sm.daemons import ALL, dind, km, mesos
-from k8sm.daemons.base import parse_http
+from k8sm.daemons.base import Health, parse_http
 from k8sm.errors import K8smError
 from tests.cli import ROOT
 
@@ -90,7 +90,8 @@ def test_km_argv_default(lab):
     etcd = "http://172.30.1.1:4001,http://172.30.1.2:4001,http://172.30.1.3:4001"
     zk = "zk://172.30.1.4:2181,172.30.1.5:2181,172.30.1.6:2181/mesos"
     assert km.apiserver_argv(lab, fw) == [
-        "km", "apiserver", "--address=0.0.0.0", "--advertise-address=172.30.1.7", "--port=8080", "--secure-port=0",
+        "km", "apiserver", "--insecure-bind-address=0.0.0.0", "--insecure-port=8080", "--advertise-address=172.30.1.7",
+        "--secure-port=6443", "--cert-dir=/etc/k8sm/kubernetes/certs",
         f"--etcd-servers={etcd}", "--service-cluster-ip-range=10.10.10.0/24", "--cloud-provider=mesos",
         "--cloud-config=/etc/k8sm/kubernetes/mesos-cloud.conf", "--v=2",
     ]
@@ -101,14 +102,31 @@ def test_km_argv_default(lab):
     assert km.scheduler_argv(lab, fw) == [
         "km", "scheduler", "--address=172.30.1.7", "--port=10251", f"--mesos-master={zk}", f"--etcd-servers={etcd}",
         "--mesos-user=root", "--api-servers=http://172.30.1.7:8080", "--cluster-dns=10.10.10.10",
-        "--cluster-domain=cluster.local", "--v=2",
+        "--cluster-domain=cluster.local", "--framework-name=Kubernetes",
+        "--kubelet-pod-infra-container-image=k8sm/pause:0.8.0", "--contain-pod-resources=false", "--v=2",
     ]
+
+
+@pytest.mark.parametrize(("output", "healthy", "detail"), [
+    ('@@healthz ok\n@@name Kubernetes\n@@frameworks\n{"frameworks":[{"name":"Kubernetes","active":true,"id":"f-1"}]}',
+     True, "registered with Mesos as f-1"),
+    # /healthz ok while the framework is not registered: the driver aborted (seen with real km)
+    ('@@healthz ok\n@@name Kubernetes\n@@frameworks\n{"frameworks":[]}', False,
+     "healthz ok, but not registered with the leading Mesos master"),
+    ('@@healthz ok\n@@name Kubernetes\n@@frameworks\n{"frameworks":[{"name":"Kubernetes","active":false}]}', False,
+     "healthz ok, but not registered with the leading Mesos master"),
+    ("@@healthz ok\n@@name Kubernetes\n@@frameworks none", False, "registration unknown: no Mesos master answered"),
+    ("@@healthz \n@@frameworks none", False, "not answering"),
+    ("@@healthz ok\n@@frameworks\n<html>", False, "registration unknown: unreadable /master/frameworks"),
+])
+def test_scheduler_health_means_registered_with_the_leading_master(output, healthy, detail):
+    assert km.parse_scheduler_probe(output) == Health(healthy, detail)
 
 
 def test_km_argv_other_topology(other):
     fw = other.node("fw")
     api = km.apiserver_argv(other, fw)
-    assert "--etcd-servers=http://10.9.0.10:14001" in api and "--port=18080" in api
+    assert "--etcd-servers=http://10.9.0.10:14001" in api and "--insecure-port=18080" in api
     assert "--service-cluster-ip-range=10.99.0.0/16" in api and "--v=4" in api
     sd = km.scheduler_argv(other, fw)
     assert {"--mesos-user=nobody", "--cluster-dns=10.99.0.53", "--cluster-domain=lab.test", "--port=20251",
@@ -174,7 +192,7 @@ def test_timeouts_know_every_daemon():
 
 
 def test_up_orders_stages_by_the_gates_and_same_node_prerequisites():
-    from k8sm.up import needs
+    from k8sm.daemons import needs
 
     assert {d.name: needs(d) for d in ALL} == {
         "etcd": (), "zookeeper": (), "mesos-master": ("zookeeper",), "docker": (),

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
+import threading
+from typing import Any
 
 import pytest
+import yaml
 
 from k8sm import topology
 from k8sm.errors import K8smError, TopologyError
@@ -192,3 +196,230 @@ def test_select_refuses_a_node_of_another_role():
         lab.select("etcd", "master-0")
     with pytest.raises(K8smError, match="has no minion nodes"):
         lab.select("minion")
+
+
+# ------------------------------------------------------------------ bad input: bounded, one line, never a hang
+
+TWO_NODES = {"nodes": [{"name": "etcd-0", "role": "etcd"}, {"name": "master-0", "role": "mesos-master"}]}
+
+
+def load_error(path) -> TopologyError:
+    """topology.load(path)'s error, from a thread given 5 s: a load that blocks fails the test instead of hanging."""
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            topology.load(path)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(5)
+    assert outcome, f"loading {path} blocked"
+    assert isinstance(outcome[0], TopologyError), repr(outcome[0])
+    return outcome[0]
+
+
+def one_line(error: TopologyError, path) -> str:
+    text = str(error)
+    assert "\n" not in text and text.startswith(f"{path}: "), text
+    return text
+
+
+def test_a_file_that_is_not_utf8_is_one_line(tmp_path):
+    path = tmp_path / "hosts.yaml"
+    path.write_bytes(b"lab: {name: caf\xe9}\n")
+    assert "is not UTF-8 text (byte 0xe9 at offset 15)" in one_line(load_error(path), path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_utf16_and_utf32_files_are_named_as_such(tmp_path, encoding):
+    path = tmp_path / "hosts.yaml"
+    path.write_bytes((ROOT / "hosts.yaml").read_text().encode(encoding))
+    assert f"is {encoding.upper()} text, not UTF-8; save it as UTF-8" in one_line(load_error(path), path)
+
+
+def test_utf16_without_a_byte_order_mark_and_binary_junk_are_refused(tmp_path):
+    for name, data in (("le.yaml", MINIMAL.encode("utf-16-le")), ("junk.yaml", bytes(range(256)) * 8)):
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert "is not UTF-8 text" in one_line(load_error(path), path)
+
+
+def test_a_utf8_byte_order_mark_is_allowed(tmp_path):
+    path = tmp_path / "hosts.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.encode())
+    assert topology.load(path).node("etcd-0").ip == "172.30.1.1"
+
+
+def test_a_symlink_loop_and_a_dangling_symlink(tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    (tmp_path / "dangling").symlink_to(tmp_path / "missing")
+    assert "cannot read it: a symbolic link loop" in one_line(load_error(tmp_path / "a"), tmp_path / "a")
+    assert "is a symbolic link to a missing file" in one_line(load_error(tmp_path / "dangling"),
+                                                                tmp_path / "dangling")
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "hosts.yaml"
+    os.mkfifo(fifo)
+    assert "is a FIFO (named pipe), not a file" in one_line(load_error(fifo), fifo)
+
+
+def test_a_directory_and_a_device_are_refused(tmp_path):
+    assert "is a directory, not a file" in one_line(load_error(tmp_path), tmp_path)
+    assert "is a character device, not a file" in one_line(load_error("/dev/null"), "/dev/null")
+
+
+def test_a_symlink_to_a_fifo_is_refused(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "hosts.yaml").symlink_to(tmp_path / "fifo")
+    assert "is a FIFO" in one_line(load_error(tmp_path / "hosts.yaml"), tmp_path / "hosts.yaml")
+
+
+def test_a_file_over_the_size_cap_is_refused_unread(tmp_path):
+    path = tmp_path / "hosts.yaml"
+    with path.open("wb") as f:
+        f.truncate(topology.MAX_FILE_BYTES + 1)  # sparse: its size alone refuses it
+    assert "is larger than 1 MiB" in one_line(load_error(path), path)
+
+
+def test_an_unreadable_file(tmp_path, monkeypatch):
+    path = tmp_path / "hosts.yaml"
+    path.write_text(MINIMAL)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(topology.os, "open", refuse)  # root reads mode-000 files, so refuse the open itself
+    assert "cannot read it: Permission denied" in one_line(load_error(path), path)
+
+
+def test_a_large_but_allowed_alias_expansion_is_quoted_briefly():
+    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(3))
+    error = str(pytest.raises(TopologyError, parse, text + "nodes: [{name: *d, role: etcd}]\n").value)
+    assert "nodes[0].name: [[[...], [...]" in error and len(error) < 1500, error
+
+
+def test_a_huge_value_is_quoted_briefly():
+    error = str(pytest.raises(TopologyError, parse, MINIMAL + f"  - {{name: {'a' * 500_000}, role: etcd}}\n").value)
+    assert "nodes[2].name: 'aaaa" in error and "…" in error and len(error) < 400, error[:500]
+
+
+def test_huge_keys_and_numbers_are_quoted_briefly():
+    error = str(pytest.raises(TopologyError, parse,
+                              f"lab:\n  ? {'k' * 100_000}\n  : 1\ntimeouts: {{etcd: {'9' * 4000}}}\n" + MINIMAL).value)
+    assert len(error) < 800 and "lab.'kkkk" in error and "timeouts.etcd: 9999" in error, error[:1000]
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    (MINIMAL + "  -\n", "nodes[2]"),
+    ("nodes:\n  -\n  - {name: etcd-0, role: etcd}\n  - {name: master-0, role: mesos-master}\n", "nodes[0]"),
+    (MINIMAL + "  - null\n", "nodes[2]"),
+    (MINIMAL + "  - {name: x, role: client, publish: [8080, null]}\n", "nodes[2].publish[1]"),
+    (MINIMAL + "  - {name: x, role: client, publish: [~]}\n", "nodes[2].publish[0]"),
+], ids=["last", "first", "null", "publish null", "publish tilde"])
+def test_an_empty_list_entry_is_an_error_at_its_index(text, key):
+    assert f"{key}: is empty (a stray '-'?)" in "\n".join(problems(text))
+
+
+def test_an_empty_node_list_says_it_is_empty():
+    (found,) = problems("nodes: []\n")
+    assert found.startswith("nodes: must be a non-empty list, and it is empty") and "not a list" not in found
+
+
+NON_ASCII_DIGITS = "\u0664\u0665\u0660\u0665\u0660"  # Arabic-Indic 45050
+FULLWIDTH_ONE = "\uff11"
+
+
+@pytest.mark.parametrize(("section", "key", "value"), [
+    ("nodes", "publish", [f"{NON_ASCII_DIGITS}:5050"]),
+    ("nodes", "publish", [f"15050:{FULLWIDTH_ONE}"]),
+    ("nodes", "ip", "172.30.1.\u0662\u0660"),
+    ("lab", "publish_address", "\u0661\u0662\u0667.0.0.1"),
+    ("network", "subnet", "10.0.0.0/\u0661\u0666"),
+    ("network", "first_ip", "172.30.1.\u0661"),
+    ("kubernetes", "service_cluster_ip_range", "10.10.10.0/\u0662\u0664"),
+    ("kubernetes", "cluster_dns", "10.10.10.\u0661\u0660"),
+    ("ports", "apiserver", "8080"),
+    ("timeouts", "etcd", "\u0669\u0660"),
+])
+def test_numbers_and_addresses_take_ascii_digits_only(section, key, value):
+    data = yaml.safe_load(yaml.safe_dump(TWO_NODES))
+    if section == "nodes":
+        data["nodes"].append({"name": "x", "role": "client", key: value})
+        path = f"nodes[2].{key}"
+    else:
+        data[section] = {key: value}
+        path = f"{section}.{key}"
+    found = problems(yaml.safe_dump(data, allow_unicode=True))
+    assert any(p.startswith(path) for p in found), found
+
+
+#: Every validated string, with a value that passes: the same value with a trailing newline must not.
+VALIDATED_STRINGS = [
+    ("lab", "name", "lab2"), ("lab", "container_prefix", "x-"), ("lab", "security", "privileged"),
+    ("lab", "publish_address", "127.0.0.2"), ("network", "name", "net2"), ("network", "subnet", "10.5.0.0/16"),
+    ("images", "base", "debian:bookworm"), ("images", "prefix", "me/"), ("images", "tag", "v1"),
+    ("images", "debian_mirror", "http://mirror.example/debian"), ("images", "debian_suite", "trixie"),
+    ("etcd", "cluster_token", "tok"), ("mesos", "version", "1.11.0"),
+    ("mesos", "url", "https://example.org/mesos-{version}.tar.gz"), ("mesos", "cluster", "c1"),
+    ("kubernetes", "repo", "https://example.org/k.git"), ("kubernetes", "ref", "v1.1.8"),
+    ("kubernetes", "checkout", "/opt/k"), ("kubernetes", "service_cluster_ip_range", "10.10.10.0/25"),
+    ("kubernetes", "cluster_dns", "10.10.10.53"), ("kubernetes", "cluster_domain", "lab.local"),
+    ("kubernetes", "mesos_user", "root"), ("kubernetes", "nginx_image", "nginx:1"),
+    ("hosts", "box", {"address": "root@box:22"}),
+    ("nodes", "name", "x"), ("nodes", "role", "client"), ("nodes", "ip", "172.30.1.50"),
+    ("nodes", "publish", ["18080:8080"]),
+]
+
+
+def _with(section: str, key: str, value: Any) -> str:
+    data = yaml.safe_load(yaml.safe_dump(TWO_NODES))
+    if section == "nodes":
+        data["nodes"].append({"name": "x", "role": "client", key: value})
+    else:
+        data[section] = {key: value}
+    return yaml.safe_dump(data)
+
+
+def _newline_at_end(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _newline_at_end(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_newline_at_end(v) for v in value]
+    return value + "\n"
+
+
+@pytest.mark.parametrize(("section", "key", "value"), VALIDATED_STRINGS, ids=[f"{s}.{k}" for s, k, _ in VALIDATED_STRINGS])
+def test_a_trailing_newline_never_passes_validation(section, key, value):
+    parse(_with(section, key, value))  # the value itself is fine
+    found = problems(_with(section, key, _newline_at_end(value)))
+    where = "nodes[2]." + key if section == "nodes" else f"{section}.{key}"
+    assert any(p.startswith(where) and "\\n" in p for p in found), found
+
+
+ODD_VALUES = [
+    ("lab", "publish_address", "::1%eth0"), ("lab", "publish_address", "fe80::1%$(reboot)"),
+    ("kubernetes", "cluster_dns", " 10.10.10.10"), ("nodes", "ip", "172.30.1.50 "),
+    ("lab", "name", "a" * 64), ("images", "debian_mirror", "http://mirror/$(reboot)"),
+    ("images", "debian_mirror", "http://mirror/d\u00e9bian"), ("mesos", "url", "http://x/\x1b[31m"),
+    ("kubernetes", "repo", "https://x/`reboot`"),
+]
+
+
+@pytest.mark.parametrize(("section", "key", "value"), ODD_VALUES, ids=[f"{s}.{k}-{i}" for i, (s, k, _) in enumerate(ODD_VALUES)])
+def test_odd_values_are_refused(section, key, value):
+    found = problems(_with(section, key, value))
+    assert any(key in p for p in found), found
+
+
+def test_an_unknown_node_name_is_quoted_briefly():
+    lab = parse(MINIMAL)
+    with pytest.raises(K8smError) as info:
+        lab.node("x" * 100_000)
+    assert len(str(info.value)) < 200

@@ -1,0 +1,183 @@
+"""k8sm.status and the check path under it: a state that cannot be read is unknown, never stopped.
+
+A fake target answers `k8sm-daemon check` the way the real script does, but loses
+or cuts answers on demand, as the engine's exec stream was seen to do.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import pytest
+
+from k8sm import daemons, status, topology
+from k8sm.daemons import control
+from k8sm.daemons.base import DaemonState
+from k8sm.node import LOST
+from k8sm.target import ExecResult
+from tests.cli import ROOT
+
+LAB = topology.load(ROOT / "hosts.yaml")
+HEALTHY_PROBES = {
+    "etcd": '{"name":"x","id":"1","state":"StateLeader","leaderInfo":{"leader":"1"}}\n@@http 200',
+    "zookeeper": "This ZooKeeper instance is not currently serving requests\nMode: leader",
+    "docker": '{"Version":"20.10.24"}\n@@http 200',
+}
+
+
+def healthy_answer(names: Sequence[str]) -> str:
+    """What `k8sm-daemon check` prints on a healthy node (Mesos and km not installed)."""
+    out = []
+    for i, name in enumerate(names):
+        if name in HEALTHY_PROBES:
+            out += [f"@@daemon {name} running {100 + i}", "@@probe", HEALTHY_PROBES[name], "", f"@@end {name}"]
+        else:
+            out += [f"@@daemon {name} absent {name}", f"@@end {name}"]
+    return "\n".join(out) + "\n"
+
+
+class FlakyTarget:
+    """Answers check execs; `spoil([container, *argv], answer)` may replace an answer (lost, cut, garbage)."""
+
+    label = "fake"
+
+    def __init__(self, spoil=None) -> None:
+        self.spoil = spoil or (lambda argv, answer: answer)
+        self.calls = 0
+
+    def exec_each(self, jobs):
+        results = []
+        for container, argv in jobs:
+            self.calls += 1
+            assert argv[:2] == ["k8sm-daemon", "check"]
+            answer = self.spoil([container, *argv], healthy_answer(argv[2:]))
+            results.append(answer if isinstance(answer, ExecResult) else ExecResult(0, answer))
+        return results
+
+
+def jobs() -> list:
+    return [(n, daemons.for_role(n.role)) for n in LAB.nodes if daemons.for_role(n.role)]
+
+
+def test_a_healthy_answer_reads_healthy():
+    states = [s for node_states in control.check_nodes(FlakyTarget(), jobs()) for s in node_states]
+    words = {s.word for s in states}
+    assert words == {"healthy", "not installed"}, {(s.node, s.daemon, s.summary) for s in states}
+
+
+@pytest.mark.parametrize("spoiled", [
+    ExecResult(LOST, ""),                      # the exec's output was lost
+    ExecResult(0, ""),                         # empty, with an exit code
+    ExecResult(LOST, "@@daemon etcd running 100\n@@probe\n{\"name\""),  # cut inside the probe
+    ExecResult(0, "@@daemon etcd running"),    # cut inside the first line
+    ExecResult(0, "garbage\x00\x01"),          # not an answer at all
+    ExecResult(1, "OCI runtime exec failed"),  # the engine's own error text
+])
+def test_answers_lost_once_are_asked_again_and_read_right(spoiled):
+    seen: dict[str, int] = {}
+
+    def once(argv, answer):
+        key = " ".join(argv)
+        seen[key] = seen.get(key, 0) + 1
+        return spoiled if seen[key] == 1 else answer
+
+    target = FlakyTarget(once)
+    states = [s for node_states in control.check_nodes(target, jobs()) for s in node_states]
+    assert all(s.known for s in states)
+    assert not [s for s in states if s.word == "stopped"]
+    assert target.calls == 2 * len(jobs())  # each node asked once more, no more
+
+
+@pytest.mark.parametrize("spoiled", [ExecResult(LOST, ""), ExecResult(0, "@@daemon etcd running 100\n@@probe\n")])
+def test_answers_lost_twice_are_unknown_with_the_reason(spoiled):
+    target = FlakyTarget(lambda argv, answer: spoiled if argv[0] == "etcd-0" else answer)
+    by_node = dict(zip((n.name for n, _ in jobs()), control.check_nodes(target, jobs()), strict=True))
+    etcd_states = by_node["etcd-0"]
+    assert [s.word for s in etcd_states] == ["unknown"]
+    assert etcd_states[0].summary.startswith("unknown (probe failed: ")
+    assert not etcd_states[0].stopped
+    others = [s for name, states in by_node.items() if name.startswith("mesos") for s in states]
+    assert {s.word for s in others} == {"healthy", "not installed"}
+
+
+def test_a_hundred_statuses_with_random_losses_never_say_stopped():
+    rng = random.Random(4)
+
+    def sometimes(argv, answer):
+        roll = rng.random()
+        if roll < 0.15:
+            return ExecResult(LOST, "")
+        if roll < 0.25:
+            return ExecResult(0, answer[: rng.randrange(len(answer))])
+        return answer
+
+    for _ in range(100):
+        rows = [status.NodeStatus(n, "running", tuple(s)) for (n, _), s in
+                zip(jobs(), control.check_nodes(FlakyTarget(sometimes), jobs()), strict=True)]
+        assert not [d for r in rows for d in r.daemons if d.word == "stopped"]
+        code = status.exit_code(rows)
+        assert code in (0, status.UNKNOWN_BIT)  # the layers stay healthy; only the unknown bit may show
+
+
+def node_row(name: str, container: str, *states: DaemonState) -> status.NodeStatus:
+    return status.NodeStatus(LAB.node(name), container, tuple(states))
+
+
+def test_exit_bits():
+    etcd_ok = node_row("etcd-0", "running", DaemonState("etcd-0", "etcd", True, 1, True))
+    assert status.exit_code([etcd_ok]) == 0
+    stopped = node_row("etcd-1", "running", DaemonState("etcd-1", "etcd", False))
+    assert status.exit_code([etcd_ok, stopped]) == 2
+    unknown = node_row("etcd-1", "running", DaemonState("etcd-1", "etcd", False, probe_error="no answer"))
+    assert status.exit_code([etcd_ok, unknown]) == status.UNKNOWN_BIT == 16
+    not_installed = node_row("mesos-master-0", "running",
+                             DaemonState("mesos-master-0", "mesos-master", False, installed=False))
+    assert status.exit_code([etcd_ok, not_installed]) == 0
+    assert status.UNREACHABLE == 32 and status.UNREACHABLE not in {bit for _, bit, _ in status.LAYERS}
+
+
+def test_a_stopped_etcd_container_makes_the_etcd_layer_unhealthy_too():
+    down = DaemonState("etcd-2", "etcd", False, detail="container exited")
+    rows = [node_row("etcd-0", "running", DaemonState("etcd-0", "etcd", True, 1, True)),
+            node_row("etcd-2", "exited", down)]
+    assert status.exit_code(rows) == 1 + 2
+    assert status.as_json(LAB, "fake", rows)["layers"]["etcd/zookeeper"] == "unhealthy"
+
+
+def test_json_shows_unknown_with_its_reason():
+    rows = [node_row("etcd-0", "running", DaemonState("etcd-0", "etcd", False, probe_error="no answer"))]
+    daemon = status.as_json(LAB, "fake", rows)["nodes"][0]["daemons"][0]
+    assert daemon["state"] == "unknown" and daemon["detail"] == "probe failed: no answer"
+
+
+def test_a_daemon_that_needs_one_not_installed_is_blocked_and_does_not_count():
+    # real km without Mesos: the scheduler cannot run, and that is no km failure
+    states = {
+        "mesos-master": [DaemonState(f"mesos-master-{i}", "mesos-master", False, installed=False) for i in range(3)],
+        "apiserver": [DaemonState("kubernetes-mesos", "apiserver", True, 7, True)],
+        "controller-manager": [DaemonState("kubernetes-mesos", "controller-manager", True, 8, True)],
+        "scheduler": [DaemonState("kubernetes-mesos", "scheduler", False)],
+    }
+    marked = daemons.mark_blocked(states)
+    scheduler = marked["scheduler"][0]
+    assert scheduler.word == "blocked" and scheduler.blocked_by == "mesos-master"
+    assert scheduler.summary == "blocked (needs mesos-master, which is not installed)"
+    assert marked["controller-manager"][0].word == "healthy" and not marked["controller-manager"][0].blocked_by
+    rows = [node_row("kubernetes-mesos", "running", *(s for name in ("apiserver", "controller-manager", "scheduler")
+                                                       for s in marked[name]))]
+    assert status.exit_code(rows) == 0
+    # once Mesos is installed the same stopped scheduler is a km failure again
+    states["mesos-master"] = [DaemonState("mesos-master-0", "mesos-master", True, 5, True)]
+    again = daemons.mark_blocked(states)["scheduler"][0]
+    assert again.word == "stopped"
+    assert status.exit_code([node_row("kubernetes-mesos", "running", again)]) == 8
+
+
+def test_blocking_passes_down_the_start_order():
+    states = {
+        "apiserver": [DaemonState("kubernetes-mesos", "apiserver", False, installed=False)],
+        "controller-manager": [DaemonState("kubernetes-mesos", "controller-manager", False)],
+    }
+    marked = daemons.mark_blocked(states)
+    assert marked["controller-manager"][0].blocked_by == "apiserver"
