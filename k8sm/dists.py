@@ -26,6 +26,9 @@ Say = Callable[[str], None]
 
 DIST_LABEL = "io.k8sm.dist"
 DIST_VERSION_LABEL = "io.k8sm.dist-version"
+#: "upstream" when the dist holds the real programs (Apache Mesos, Kubernetes's km), else "other"
+#: (e.g. the test stand-ins): the opt-in real-chain tests run only on upstream dists.
+DIST_ORIGIN_LABEL = "io.k8sm.dist-origin"
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Dist:
     build_task: str   # the task that makes it
     binaries: tuple[str, ...]  # programs it must hold ("a|b": either path)
     arg: str          # the Dockerfile build argument naming it
+    upstream_check: str  # sh script, $1 = the tree's root: exits 0 when it holds the upstream programs
 
     def version(self, lab: Lab) -> str:
         raw = lab.mesos.version if self.name == "mesos" else lab.kubernetes.ref
@@ -45,9 +49,13 @@ class Dist:
         return f"{lab.images.prefix}{self.name}-dist:{self.version(lab)}"
 
 
-MESOS = Dist("mesos", "build.mesos", ("/opt/mesos/sbin/mesos-master|/usr/sbin/mesos-master",), "MESOS_DIST")
+MESOS = Dist("mesos", "build.mesos", ("/opt/mesos/sbin/mesos-master|/usr/sbin/mesos-master",), "MESOS_DIST",
+             # Apache Mesos's daemons are linked against its library
+             'for f in "$1"/opt/mesos/lib/libmesos-*.so "$1"/usr/lib/libmesos-*.so; do [ -e "$f" ] && exit 0; done; exit 1')
 KUBERNETES = Dist("kubernetes", "build.k8s", ("/opt/kubernetes/bin/km", "/opt/kubernetes/bin/kubectl"),
-                  "KUBERNETES_DIST")
+                  "KUBERNETES_DIST",
+                  # a Go binary built from Kubernetes's contrib/mesos carries its package paths
+                  'grep -q "contrib/mesos/pkg/executor" "$1/opt/kubernetes/bin/km"')
 DISTS = {d.name: d for d in (MESOS, KUBERNETES)}
 
 
@@ -62,6 +70,14 @@ def resolve(target: Target, lab: Lab, dist: Dist) -> tuple[str, str]:
     if image_id:
         return image_id, ref
     return ensure_empty(target, lab), f"none ({dist.build_task} provides {dist.name})"
+
+
+def origin(target: Target, lab: Lab, dist: Dist) -> str | None:
+    """The dist's origin label (upstream, other), or None when it is not built."""
+    info = inspect_image(target, dist.ref(lab))
+    if info is None:
+        return None
+    return ((info.get("Config") or {}).get("Labels") or {}).get(DIST_ORIGIN_LABEL, "other")
 
 
 def present(target: Target, lab: Lab, dist: Dist) -> bool:

@@ -52,6 +52,10 @@ class Tree:
     def has_executable(self, target: Target, path: str) -> bool:
         return bool(target.sh(self._on(["test", "-x", f"{self.path}{path}"]), hide=True, warn=True).ok)
 
+    def passes(self, target: Target, script: str) -> bool:
+        """Whether the sh script, given the tree's root as $1, exits 0."""
+        return bool(target.sh(self._on(["sh", "-c", script, "k8sm-check", self.path]), hide=True, warn=True).ok)
+
 
 def import_dist(target: Target, lab: Lab, dist: dists.Dist, tree: Tree, say: Say) -> str:
     """Check the tree holds the dist's programs, then import it as the dist image."""
@@ -61,9 +65,11 @@ def import_dist(target: Target, lab: Lab, dist: dists.Dist, tree: Tree, say: Say
         raise K8smError(f"the {dist.name} build left no {' or '.join(missing[0].split('|'))} in {tree.path}",
                         f"check the output of {dist.build_task} above")
     ref = dist.ref(lab)
+    origin = "upstream" if tree.passes(target, dist.upstream_check) else "other"
     changes = [f"LABEL {dists.DIST_LABEL}={dist.name}", f"LABEL {dists.DIST_VERSION_LABEL}={dist.version(lab)}",
-               f"LABEL {LAB}={lab.name}"]
-    say(f"importing the {dist.name} build as {ref} ...")
+               f"LABEL {dists.DIST_ORIGIN_LABEL}={origin}", f"LABEL {LAB}={lab.name}"]
+    say(f"importing the {dist.name} build as {ref} ({'upstream programs' if origin == 'upstream' else 'not upstream'})"
+        " ...")
     result = target.pipeline(tree.tar_argv(), import_argv(ref, changes), hide=True, warn=True)
     if not result.ok:
         raise K8smError(f"docker import of {tree.path} as {ref} failed: {(result.stderr or result.stdout).strip()}")

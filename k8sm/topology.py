@@ -203,7 +203,8 @@ class KubernetesSettings:
     """Kubernetes-on-Mesos: the source `build.k8s` builds, and the km daemons' settings."""
 
     repo: str = "https://github.com/kubernetes/kubernetes"
-    ref: str = "v1.1.8"
+    #: Kubernetes of October 2015 (next to the v1.1 branch point): km from it ran on Mesos 1.11 in the lab
+    ref: str = "7a33a4b0e9c54b7001730115c33f7c5b07d25b00"
     checkout: str = "/opt/kubernetes"
     service_cluster_ip_range: str = "10.10.10.0/24"
     cluster_dns: str = "10.10.10.10"

@@ -12,6 +12,21 @@ from tests.cli import ROOT, invoke, k8sm
 
 GOOD = (ROOT / "hosts.yaml").read_text()
 
+
+def with_section(text: str, section: str) -> str:
+    """text with its top-level section of the same key replaced by `section` (one line), appended last."""
+    key = section.split(":", 1)[0]
+    kept, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        if line.startswith(f"{key}:"):
+            skipping = True
+            continue
+        if skipping and line.strip() and not line[0].isspace() and not line.startswith("#"):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "".join(kept) + "\n" + section + "\n"
+
 #: (description, hosts.yaml text, what the one-line error must contain)
 MALFORMED = [
     ("empty file", "", "nodes: is required"),
@@ -44,9 +59,10 @@ MALFORMED = [
     ("publish not a list", GOOD.replace("publish: [8080]", "publish: 8080"), "nodes[6].publish: must be a list"),
     ("enabled not a boolean", GOOD.replace("enabled: false", "enabled: maybe"), "nodes[11].enabled"),
     ("bad image prefix", GOOD.replace("prefix: k8sm/", "prefix: K8SM"), "images.prefix: 'K8SM'"),
-    ("bad mesos version", GOOD + "\nmesos: {version: 'latest; rm -rf /'}\n", "mesos.version"),
-    ("bad kubernetes ref", GOOD + "\nkubernetes: {ref: '$(reboot)'}\n", "kubernetes.ref: '$(reboot)' is not a git ref"),
-    ("cluster dns outside range", GOOD + "\nkubernetes: {cluster_dns: 10.99.0.1}\n", "kubernetes.cluster_dns"),
+    ("bad mesos version", with_section(GOOD, "mesos: {version: 'latest; rm -rf /'}"), "mesos.version"),
+    ("bad kubernetes ref", with_section(GOOD, "kubernetes: {ref: '$(reboot)'}"),
+     "kubernetes.ref: '$(reboot)' is not a git ref"),
+    ("cluster dns outside range", with_section(GOOD, "kubernetes: {cluster_dns: 10.99.0.1}"), "kubernetes.cluster_dns"),
     ("bad timeout", GOOD + "\ntimeouts: {etcd: -1}\n", "timeouts.etcd: -1 is not between 1 and 3600"),
     ("bad ssh address", GOOD.replace("hosts: {}", "hosts: {box: {address: 'root@x;reboot'}}"), "hosts.box.address"),
     ("stray dash in nodes", GOOD + "  -\n", "nodes[12]: is empty (a stray '-'?)"),
