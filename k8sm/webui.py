@@ -36,12 +36,13 @@ def web_uis(lab: Lab) -> list[WebUI]:
     return uis
 
 
-def describe(lab: Lab) -> str:
-    """One line per UI: the published URL if any, and the lab-network URLs (reachable from the Docker host)."""
+def describe(lab: Lab, leader_ip: str | None = None) -> str:
+    """One line per UI: the published URL if any, and the lab-network URLs (reachable from the Docker host),
+    the leading Mesos master's marked."""
     lines = []
     for ui in web_uis(lab):
         published = ui.published_url(lab)
-        inside = ", ".join(f"{ui.lab_url(n)} ({n.name})" for n in ui.nodes)
+        inside = ", ".join(f"{ui.lab_url(n)} ({n.name}{', leading' if n.ip == leader_ip else ''})" for n in ui.nodes)
         lines.append(f"{ui.title + ':':22} {published or 'not published (add publish: to its node)'}")
         lines.append(f"{'':22} on the lab network: {inside}")
     return "\n".join(lines)

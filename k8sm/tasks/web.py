@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from k8sm.tasks._common import k8sm_task, lab_of, say
+from k8sm.tasks._common import k8sm_task, lab_of, say, target_of
 
 
 @k8sm_task()
 def ui(c):
-    """Print the URLs of the Mesos master UI and the Kubernetes apiserver of this lab."""
+    """Print the URLs of the Mesos master UI and the Kubernetes apiserver of this lab.
+
+    When a Mesos master leads, its URL is marked: the standbys redirect browsers to the
+    leader by its node name, which only the lab's containers resolve.
+    """
+    from k8sm.daemons.mesos import leader
+    from k8sm.errors import K8smError
     from k8sm.webui import describe
 
-    say(describe(lab_of(c)))
+    lab = lab_of(c)
+    try:
+        current = leader(target_of(c), lab)
+    except K8smError:  # the lab is not running: the URLs are still what they will be
+        current = None
+    say(describe(lab, leader_ip=current.ip if current else None))
 
 
 @k8sm_task(help={
