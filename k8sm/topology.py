@@ -53,6 +53,8 @@ _ABSOLUTE_PATH = re.compile(r"/[A-Za-z0-9._/-]{0,1023}")
 _DOMAIN = re.compile(r"(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 _USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 _SUITE = re.compile(r"[a-z][a-z0-9-]{0,62}")
+#: A network interface name as Linux takes it (at most 15 characters), e.g. eth0, ens3, br-lab.
+_INTERFACE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,14}")
 _SSH_ADDRESS = re.compile(r"([A-Za-z0-9_.-]{1,64}@)?[A-Za-z0-9_.:\[\]-]{1,255}")
 #: An IP address or network as text: ASCII hex digits, '.', ':' and '/' only (no scope such as %eth0).
 _IP_TEXT = re.compile(r"[0-9A-Fa-f.:/]{1,64}")
@@ -85,10 +87,12 @@ _PORTS_SHARING_A_CONTAINER = (
 
 @dataclass(frozen=True)
 class PhysicalHost:
-    """A machine that remote mode (-H NAME) can run the lab on."""
+    """A machine that remote mode (-H NAME) can run the lab on, or that holds some of a multi-host lab's nodes."""
 
     name: str
     address: str
+    #: The address the Swarm advertises for this host (an IP or an interface name); "" lets Docker choose.
+    advertise_address: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ class Node:
     index: int
     enabled: bool = True
     publish: tuple[PortMap, ...] = ()
+    host: str = ""  # the hosts.yaml host it runs on ("" when the file names no hosts)
 
     @property
     def image_name(self) -> str:
@@ -269,6 +274,18 @@ class Lab:
         return next((h for h in self.hosts if h.name == name), None)
 
     @property
+    def lab_hosts(self) -> tuple[PhysicalHost, ...]:
+        """The hosts a multi-host lab uses, in hosts.yaml order: the first host (the Swarm manager) and
+        every host that holds an enabled node."""
+        used = {n.host for n in self.nodes}
+        return tuple(h for i, h in enumerate(self.hosts) if i == 0 or h.name in used)
+
+    @property
+    def multi_host(self) -> bool:
+        """Whether the enabled nodes sit on more than one host (else the lab runs where -H says, as always)."""
+        return len({n.host for n in self.nodes}) > 1
+
+    @property
     def framework(self) -> Node | None:
         return next(iter(self.role("framework")), None)
 
@@ -405,6 +422,7 @@ class _Reader:
         self.subnet: ipaddress.IPv4Network | None = None  # None: network.subnet is broken
         self.first_ip: ipaddress.IPv4Address | None = None  # None: network.first_ip is broken
         self.role_broken = False                            # some node's role is unknown
+        self.host_names: list[str] = []                     # hosts: names, even of entries with other problems
 
     def bad(self, key: str, message: str) -> None:
         self.problems.append(f"{key}: {message}")
@@ -447,12 +465,12 @@ class _Reader:
             return None
         return value
 
-    def ip(self, value: Any, path: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    def ip(self, value: Any, path: str, what: str = "an IP address") -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         """An IP address written in ASCII, without a zone (%eth0); None after reporting anything else."""
         try:
             return ipaddress.ip_address(_ip_text(value))
         except ValueError:
-            self.bad(path, f"{shown(value)} is not an IP address")
+            self.bad(path, f"{shown(value)} is not {what}")
             return None
 
     def empty_entry(self, path: str, what: str) -> None:
@@ -486,7 +504,7 @@ class _Reader:
         kubernetes = self.kubernetes(top.get("kubernetes"))
         timeouts = self.timeouts(top.get("timeouts"))
         hosts = self.hosts(top.get("hosts"))
-        nodes = self.nodes(top.get("nodes"), network, prefix)
+        nodes = self.nodes(top.get("nodes"), network, prefix, hosts)
         if isinstance(top.get("nodes"), list) and top["nodes"] and not self.role_broken:
             self.check_memberships()
         self.check_published(nodes)
@@ -617,14 +635,18 @@ class _Reader:
             if not isinstance(name, str) or not _DOCKER_NAME.fullmatch(name):
                 self.bad(key, "host names must be letters, digits and _ . - (at most 63)")
                 continue
-            sm = self.mapping(spec, key, ("address",))
+            self.host_names.append(name)
+            sm = self.mapping(spec, key, ("address", "advertise_address"))
             address = self.string(sm, "address", key, "", _SSH_ADDRESS, "an SSH address (user@host[:port])")
             if not address:
                 self.bad(f"{key}.address", "is required")
-            hosts.append(PhysicalHost(name=name, address=address))
+            advertise = self.string(sm, "advertise_address", key, "")
+            if advertise and not _INTERFACE.fullmatch(advertise):
+                self.ip(advertise, f"{key}.advertise_address", "an IP address or a network interface name")
+            hosts.append(PhysicalHost(name=name, address=address, advertise_address=advertise))
         return hosts
 
-    def nodes(self, value: Any, network: Network, prefix: str) -> list[Node]:
+    def nodes(self, value: Any, network: Network, prefix: str, hosts: Sequence[PhysicalHost]) -> list[Node]:
         if value is None:
             self.bad("nodes", "is required: list the lab's containers (see README, 'Configuration')")
             return []
@@ -645,7 +667,7 @@ class _Reader:
             if spec is None:
                 self.empty_entry(key, "the node's name and role")
                 continue
-            m = self.mapping(spec, key, ("name", "role", "ip", "enabled", "publish"))
+            m = self.mapping(spec, key, ("name", "role", "ip", "enabled", "publish", "host"))
             if not m:
                 if isinstance(spec, dict):
                     self.bad(key, "needs at least name and role")
@@ -677,6 +699,7 @@ class _Reader:
                 else:
                     ips[ip] = key
             publish = self.publish(m.get("publish"), f"{key}.publish")
+            host = self.node_host(m, key, hosts)
             if name is None or role is None or ip is None:
                 continue
             index = per_role.get(role, 0)
@@ -684,8 +707,25 @@ class _Reader:
                 per_role[role] = index + 1
             self.node_keys[name] = key
             nodes.append(Node(name=name, role=role, ip=ip, container=f"{prefix}{name}", index=index,
-                              enabled=enabled, publish=publish))
+                              enabled=enabled, publish=publish, host=host))
         return nodes
+
+    def node_host(self, m: dict[str, Any], key: str, hosts: Sequence[PhysicalHost]) -> str:
+        """The host a node names (`host:`), else the first host of `hosts:`, else ""."""
+        default = hosts[0].name if hosts else ""
+        if "host" not in m:
+            return default
+        host = m["host"]
+        if not isinstance(host, str):
+            self.bad(f"{key}.host", f"must be the name of a host in hosts:, not {_kind(host)}")
+        elif host not in self.host_names:
+            known = ", ".join(self.host_names[:20])
+            self.bad(f"{key}.host", f"{shown(host)} is not a host of the hosts: section"
+                                    + (f" (hosts: {known})" if known else " (it is empty: add the host there with its "
+                                                                          "address)"))
+        else:
+            return host
+        return default
 
     def node_ip(self, m: dict[str, Any], key: str, i: int, subnet: Any, first: Any) -> str | None:
         if subnet is None:

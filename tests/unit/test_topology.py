@@ -423,3 +423,72 @@ def test_an_unknown_node_name_is_quoted_briefly():
     with pytest.raises(K8smError) as info:
         lab.node("x" * 100_000)
     assert len(str(info.value)) < 200
+
+
+# ---------------------------------------------------------------- several hosts
+
+HOSTS = """\
+hosts:
+  a: {address: root@server-a}
+  b: {address: "root@server-b:2222", advertise_address: 10.1.2.3}
+"""
+
+
+def spread(nodes: str, hosts: str = HOSTS) -> str:
+    """hosts.yaml text: the hosts section, then `nodes:` with the given node lines."""
+    return hosts + "nodes:\n" + textwrap.dedent(nodes)
+
+
+def test_nodes_run_on_the_first_host_unless_they_name_another():
+    lab = parse(spread("""
+        - {name: etcd-0, role: etcd}
+        - {name: master-0, role: mesos-master, host: b}
+        """))
+    assert [n.host for n in lab.nodes] == ["a", "b"]
+    assert lab.multi_host
+    assert [h.name for h in lab.lab_hosts] == ["a", "b"]
+    assert lab.host("b").advertise_address == "10.1.2.3" and lab.host("a").advertise_address == ""
+
+
+def test_a_lab_on_one_host_is_not_multi_host():
+    on_a = parse(HOSTS + MINIMAL)
+    assert not on_a.multi_host and {n.host for n in on_a.nodes} == {"a"}
+    all_on_b = parse(spread("""
+        - {name: etcd-0, role: etcd, host: b}
+        - {name: master-0, role: mesos-master, host: b}
+        """))
+    assert not all_on_b.multi_host  # it runs where -H says, as always
+    assert not parse(MINIMAL).multi_host and parse(MINIMAL).nodes[0].host == ""
+
+
+def test_the_manager_is_a_lab_host_even_without_nodes():
+    lab = parse(spread("""
+        - {name: etcd-0, role: etcd, host: b}
+        - {name: master-0, role: mesos-master, host: c}
+        """, HOSTS + "  c: {address: root@server-c}\n"))
+    assert [h.name for h in lab.lab_hosts] == ["a", "b", "c"]
+
+
+def test_a_node_must_name_a_host_of_the_hosts_section():
+    found = problems(spread("""
+        - {name: etcd-0, role: etcd, host: c}
+        - {name: master-0, role: mesos-master, host: [a]}
+        """))
+    assert found == ["nodes[0].host: 'c' is not a host of the hosts: section (hosts: a, b)",
+                     "nodes[1].host: must be the name of a host in hosts:, not a list"]
+    assert problems(MINIMAL + "  - {name: etcd-1, role: etcd, host: a}\n  - {name: etcd-2, role: etcd}\n") == [
+        "nodes[2].host: 'a' is not a host of the hosts: section (it is empty: add the host there with its address)"]
+
+
+def test_a_broken_host_entry_is_reported_once_and_its_nodes_are_not():
+    found = problems(spread("""
+        - {name: etcd-0, role: etcd, host: a}
+        - {name: master-0, role: mesos-master}
+        """, 'hosts:\n  a: {address: "root@x;y", advertise_address: "10.0.0.1; rm -rf /"}\n'))
+    assert found == ["hosts.a.address: 'root@x;y' is not an SSH address (user@host[:port])",
+                     "hosts.a.advertise_address: '10.0.0.1; rm -rf /' is not an IP address or a network interface name"]
+
+
+def test_advertise_address_takes_an_interface_name():
+    lab = parse("hosts: {a: {address: root@x, advertise_address: eth0}}\n" + MINIMAL)
+    assert lab.hosts[0].advertise_address == "eth0"
