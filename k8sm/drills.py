@@ -18,7 +18,7 @@ from k8sm.daemons.etcd import ETCD, endpoints
 from k8sm.daemons.zookeeper import ZOOKEEPER
 from k8sm.errors import K8smError
 from k8sm.node import NodeHandle
-from k8sm.target import Target
+from k8sm.target import Where
 from k8sm.topology import Lab
 
 Say = Callable[[str], None]
@@ -40,7 +40,7 @@ class Verdict:
     detail: str
 
 
-def _healthy(target: Target, lab: Lab, daemon) -> list:
+def _healthy(target: Where, lab: Lab, daemon) -> list:
     states = control.states(target, lab, daemon, lab.role(daemon.role))
     bad = [s for s in states if not s.healthy]
     if bad:
@@ -49,7 +49,7 @@ def _healthy(target: Target, lab: Lab, daemon) -> list:
     return states
 
 
-def etcd_drill(target: Target, lab: Lab, say: Say) -> Verdict:
+def etcd_drill(target: Where, lab: Lab, say: Say) -> Verdict:
     members = lab.role("etcd")
     if len(members) < 3:
         return Verdict("etcd", False, f"needs 3 or more etcd members, the lab has {len(members)}")
@@ -82,7 +82,7 @@ def etcd_drill(target: Target, lab: Lab, say: Say) -> Verdict:
     return Verdict("etcd", True, f"{len(acked)} acknowledged writes, all on {victim.name} after it rejoined")
 
 
-def zookeeper_drill(target: Target, lab: Lab, say: Say) -> Verdict:
+def zookeeper_drill(target: Where, lab: Lab, say: Say) -> Verdict:
     masters = lab.role("mesos-master")
     if len(masters) < 3:
         return Verdict("zookeeper", False, f"needs 3 or more ZooKeeper nodes, the lab has {len(masters)}")
@@ -105,13 +105,13 @@ def zookeeper_drill(target: Target, lab: Lab, say: Say) -> Verdict:
     return Verdict("zookeeper", True, f"{new} leads {took:.1f} s after {old.name} was killed; {old.name} rejoined")
 
 
-def repair_drill(target: Target, lab: Lab, say: Say, up: Callable[[], None]) -> Verdict:
+def repair_drill(target: Where, lab: Lab, say: Say, up: Callable[[], None]) -> Verdict:
     minions = lab.role("minion")
     if not minions:
         return Verdict("repair", False, "the lab has no minion to remove")
     victim = minions[-1]
     say(f"repair drill: removing the container of {victim.name}, then `up`")
-    target.docker.remove_container(victim.container, force=True)
+    target.for_node(victim).docker.remove_container(victim.container, force=True)
     started = time.monotonic()
     up()
     took = time.monotonic() - started

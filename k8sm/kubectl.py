@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from k8sm.errors import K8smError
 from k8sm.lab import KUBECTL_ROLES
 from k8sm.node import exec_on
-from k8sm.target import Target
+from k8sm.target import Where
 from k8sm.topology import Lab, Node
 
 #: Prints where kubectl comes from and its client version.
@@ -37,13 +37,13 @@ def exec_argv(node: Node, args: Sequence[str], tty: bool) -> list[str]:
     return ["docker", "exec", "-it" if tty else "-i", node.container, "kubectl", *args]
 
 
-def run(target: Target, node: Node, args: Sequence[str]) -> int:
+def run(target: Where, node: Node, args: Sequence[str]) -> int:
     """Run kubectl with stdin passed through (create -f -), a TTY when interactive; its exit code."""
     tty = sys.stdin.isatty() and sys.stdout.isatty()
-    return target.attach(exec_argv(node, args, tty), tty=tty)
+    return target.for_node(node).attach(exec_argv(node, args, tty), tty=tty)
 
 
-def which(target: Target, node: Node) -> str:
+def which(target: Where, node: Node) -> str:
     """Which kubectl the node has: the release's (build.k8s) or Debian's kubernetes-client."""
     result = exec_on(target, [(node, ["sh", "-c", _WHICH])])[0]
     lines = result.output.strip().splitlines()

@@ -19,7 +19,7 @@ from k8sm import __version__, daemons
 from k8sm.daemons.base import LOG_DIR
 from k8sm.errors import K8smError
 from k8sm.node import LOST, exec_on
-from k8sm.target import Target, engine_error, is_engine_exception
+from k8sm.target import Where, engine_error, is_engine_exception
 from k8sm.topology import Lab, Node
 
 Say = Callable[[str], None]
@@ -51,7 +51,7 @@ def tail_argv(names: Sequence[str], lines: int) -> list[str]:
     return ["sh", "-c", script, "k8sm-logs", str(lines), *names]
 
 
-def show(target: Target, node: Node, names: Sequence[str], lines: int) -> str:
+def show(target: Where, node: Node, names: Sequence[str], lines: int) -> str:
     result = exec_on(target, [(node, tail_argv(names, lines))])[0]
     if not result.ok:
         raise K8smError(f"could not read the logs of {node.name} ("
@@ -79,7 +79,7 @@ def stop_follow_argv(pid_file: str) -> list[str]:
     return ["sh", "-c", script, "k8sm-follow-stop", pid_file]
 
 
-def follow(target: Target, node: Node, name: str, lines: int, out: TextIO | None = None) -> None:
+def follow(target: Where, node: Node, name: str, lines: int, out: TextIO | None = None) -> None:
     """Print the end of a daemon's log and then every new line, until the stream ends or Ctrl-C.
 
     Through the engine's API (no docker CLI process on the host); on Ctrl-C the tail in the
@@ -87,7 +87,7 @@ def follow(target: Target, node: Node, name: str, lines: int, out: TextIO | None
     """
     out = out or sys.stdout
     pid_file = f"/tmp/k8sm-follow-{secrets.token_hex(8)}.pid"
-    api = target.docker
+    api = target.for_node(node).docker
     exec_id = api.exec_create(node.container, follow_argv(name, lines, pid_file))
     try:
         for chunk in api.exec_start(exec_id, stream=True):
@@ -113,7 +113,7 @@ def _ignoring_sigint() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def export(target: Target, lab: Lab, directory: Path, status: dict[str, object], say: Say) -> list[Path]:
+def export(target: Where, lab: Lab, directory: Path, status: dict[str, object], say: Say) -> list[Path]:
     """Write DIR/: topology, status, engine and daemon versions, each container's inspect and logs."""
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -127,11 +127,12 @@ def export(target: Target, lab: Lab, directory: Path, status: dict[str, object],
     shutil.copyfile(lab.source, directory / "hosts.yaml")
     written.append(directory / "hosts.yaml")
     write("status.json", json.dumps(status, indent=2) + "\n")
-    api = target.docker
-    engine = api.version()
-    versions = [f"k8sm {__version__}", f"target {target.label}",
-                f"docker engine {engine.get('Version')} (API {engine.get('ApiVersion')}, "
-                f"{engine.get('Os')}/{engine.get('Arch')}, kernel {engine.get('KernelVersion')})"]
+    versions = [f"k8sm {__version__}", f"target {target.label}"]
+    for machine in dict.fromkeys(target.for_node(n) for n in lab.nodes):
+        engine = machine.docker.version()
+        versions.append(f"docker engine {engine.get('Version')} (API {engine.get('ApiVersion')}, "
+                        f"{engine.get('Os')}/{engine.get('Arch')}, kernel {engine.get('KernelVersion')})"
+                        + (f" on {machine.label}" if machine is not target else ""))
     running = {n["name"] for n in status.get("nodes", []) if n.get("container") == "running"}  # type: ignore[union-attr]
     nodes = [n for n in lab.nodes if n.name in running]
     jobs = [(n, ["sh", "-c", "; ".join(VERSION_COMMANDS.get(n.role, ("true",)))]) for n in nodes]
@@ -140,7 +141,8 @@ def export(target: Target, lab: Lab, directory: Path, status: dict[str, object],
     write("versions.txt", "\n".join(versions) + "\n")
     for node in lab.nodes:
         try:
-            write(f"containers/{node.name}.json", json.dumps(api.inspect_container(node.container), indent=2) + "\n")
+            inspected = target.for_node(node).docker.inspect_container(node.container)
+            write(f"containers/{node.name}.json", json.dumps(inspected, indent=2) + "\n")
         except Exception as exc:
             if not is_engine_exception(exc):
                 raise
@@ -152,12 +154,12 @@ def export(target: Target, lab: Lab, directory: Path, status: dict[str, object],
     return written
 
 
-def _copy_logs(target: Target, node: Node, into: Path) -> list[Path]:
+def _copy_logs(target: Where, node: Node, into: Path) -> list[Path]:
     """The node's /var/log/k8sm, through the engine's archive API (works remotely too)."""
     import docker.errors
 
     try:
-        stream, _ = target.docker.get_archive(node.container, LOG_DIR)
+        stream, _ = target.for_node(node).docker.get_archive(node.container, LOG_DIR)
     except docker.errors.NotFound:
         return []
     data = b"".join(stream)

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from k8sm.errors import ExecError, K8smError
-from k8sm.target import ContainerUnavailable, ExecResult, Target, engine_error, is_engine_exception
+from k8sm.target import ContainerUnavailable, ExecResult, Where, engine_error, is_engine_exception
 
 __all__ = ["LOST", "ExecResult", "File", "NodeHandle", "exec_on"]
 from k8sm.topology import Node
@@ -24,9 +24,10 @@ class File:
 
 
 class NodeHandle:
-    """One node's container on a target; all access is by exec, so it works remotely too."""
+    """One node's container on a target (or on its host's, in a multi-host lab); all access is by exec,
+    so it works remotely too."""
 
-    def __init__(self, target: Target, node: Node) -> None:
+    def __init__(self, target: Where, node: Node) -> None:
         self.target = target
         self.node = node
 
@@ -58,7 +59,7 @@ class NodeHandle:
                 info.size, info.mode, info.mtime = len(data), files[path].mode, now
                 tar.addfile(info, io.BytesIO(data))
         try:
-            self.target.docker.put_archive(self.node.container, "/", buf.getvalue())
+            self.target.for_node(self.node).docker.put_archive(self.node.container, "/", buf.getvalue())
         except Exception as exc:
             if not is_engine_exception(exc):
                 raise
@@ -71,7 +72,7 @@ class NodeHandle:
         return unavailable(self.node, state) if state else engine_error(exc)
 
 
-def exec_on(target: Target, jobs: Sequence[tuple[Node, Sequence[str]]], *,
+def exec_on(target: Where, jobs: Sequence[tuple[Node, Sequence[str]]], *,
             retry_lost: bool = True) -> list[ExecResult]:
     """Run each argv on its node, all at once (one SSH session on a remote target).
 
@@ -91,7 +92,7 @@ def exec_on(target: Target, jobs: Sequence[tuple[Node, Sequence[str]]], *,
 LOST = -1
 
 
-def _exec_each(target: Target, jobs: Sequence[tuple[Node, Sequence[str]]]) -> list[ExecResult]:
+def _exec_each(target: Where, jobs: Sequence[tuple[Node, Sequence[str]]]) -> list[ExecResult]:
     try:
         return list(target.exec_each([(node.container, argv) for node, argv in jobs]))
     except ContainerUnavailable as exc:

@@ -15,13 +15,15 @@ import shlex
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from k8sm.errors import EngineError, K8smError
 
 if TYPE_CHECKING:
     import docker
     from invoke import Context, Result
+
+    from k8sm.topology import Node
 
 #: Seconds a Docker API call may stay silent (builds stream, so this is per chunk).
 API_TIMEOUT = 600
@@ -145,6 +147,9 @@ class Target:
         result = self.sh(["id", "-u"], hide=True, warn=True)
         return result.ok and result.stdout.strip() == "0"
 
+    def for_node(self, node: Node) -> Target:
+        """The machine that runs node: this one (a multi-host lab's Placement answers per node)."""
+        return self
 
     def open(self) -> None:
         """Make sure the target is reachable; a no-op for the local machine."""
@@ -153,6 +158,21 @@ class Target:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+class Where(Protocol):
+    """Where a lab's nodes run: one Target, or a k8sm.placement.Placement with a Target per host.
+
+    Node-level code (execs, files, daemons) needs only this: run execs in named containers, and
+    the Target of a node.
+    """
+
+    @property
+    def label(self) -> str: ...
+
+    def exec_each(self, jobs: Sequence[Job]) -> list[ExecResult]: ...
+
+    def for_node(self, node: Node) -> Target: ...
 
 
 #: Seconds to wait for an SSH host when neither -t nor the SSH config says.
