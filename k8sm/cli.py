@@ -136,7 +136,12 @@ def _remember_secrets(config: Any) -> None:
 
 class K8smExecutor(RemainderMixin, Executor):
     """Fabric's executor, plus: checked -H addresses and hosts.yaml names, per-host outcomes,
-    one engine per host, `--` arguments for kubectl, SSH failures as one line."""
+    one engine per host, `--` arguments for kubectl, SSH failures as one line, swarm.* once for all hosts."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Each -H address -> the name it was given as (a hosts.yaml name, or the address itself).
+        self.host_names: dict[str, str] = {}
 
     def normalize_hosts(self, hosts: list[Any]) -> list[dict[str, Any]]:
         from k8sm.sshaddr import parse_address
@@ -146,7 +151,9 @@ class K8smExecutor(RemainderMixin, Executor):
         for host in hosts or []:
             if isinstance(host, str):
                 what = f"hosts.yaml hosts.{host}.address" if host in named else "-H"
-                host = parse_address(named.get(host, host), what).connection_kwargs()
+                address = parse_address(named.get(host, host), what)
+                self.host_names[str(address)] = host  # as given: a hosts.yaml name, or the address
+                host = address.connection_kwargs()
             result.append(host)
         return super().normalize_hosts(result)
 
@@ -156,7 +163,7 @@ class K8smExecutor(RemainderMixin, Executor):
 
         try:
             self.take_remainder(tasks)
-            calls = self.expand_calls(self.normalize(tasks))
+            calls = self.once_for_all_hosts(self.expand_calls(self.normalize(tasks)))
             hosts = list(dict.fromkeys(_host_of(call) for call in calls))
             if len(hosts) <= 1:
                 return self._run_calls(calls)
@@ -168,6 +175,29 @@ class K8smExecutor(RemainderMixin, Executor):
         finally:
             close_all()
             close_gateways()
+
+    def once_for_all_hosts(self, calls: list[Any]) -> list[Any]:
+        """Tasks that work across hosts (swarm.*: marked spans_hosts) run once, locally, with every -H host
+        in config k8sm.swarm_hosts, instead of once per host."""
+        from invoke import Call
+
+        from k8sm.tasks.executor import override
+        from k8sm.tasks.swarm import CLI_HOSTS
+
+        result: list[Any] = []
+        hosts: list[list[str]] = []
+        for call in calls:
+            if not getattr(call.task, "spans_hosts", False) or not getattr(call, "init_kwargs", None):
+                result.append(call)
+                continue
+            address = str(_host_of(call))
+            if [self.host_names.get(address, address), address] not in hosts:
+                hosts.append([self.host_names.get(address, address), address])
+            if not any(c.task is call.task for c in result):
+                result.append(Call(call.task, called_as=call.called_as, args=call.args, kwargs=call.kwargs))
+        if hosts:
+            override(self.config, "k8sm", CLI_HOSTS, hosts)
+        return result
 
     def _run_calls(self, calls: list[Any]) -> dict[Any, Any]:
         results = {}

@@ -1,13 +1,20 @@
-"""Small queries of a target's Docker engine that several modules share."""
+"""Docker operations on a target's engine that several modules share: images, Swarm membership, networks.
+
+Engine errors are translated here, once (`call`): a refusal into EngineRefused with the engine's own explanation,
+an engine that cannot be reached into EngineError.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from k8sm.errors import K8smError
 from k8sm.target import Target, engine_error, is_engine_exception
+
+T = TypeVar("T")
 
 
 def inspect_image(target: Target, ref: str) -> dict[str, Any] | None:
@@ -78,3 +85,135 @@ def discard_image(target: Target, image_id: str) -> None:
             target.docker.remove_image(image_id, force=False)
     except docker.errors.APIError:
         pass
+
+
+# ------------------------------------------------------------------ calls
+
+
+class EngineRefused(K8smError):
+    """The engine answered a request with an error (it is reachable); `detail` is its explanation."""
+
+    def __init__(self, message: str, detail: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.detail = detail
+
+
+def call(target: Target, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """fn(*args, **kwargs) on target's engine; an engine error becomes EngineRefused (or the engine_error)."""
+    import docker.errors
+
+    try:
+        return fn(*args, **kwargs)
+    except docker.errors.APIError as exc:
+        detail = str(exc.explanation or exc).strip()
+        raise EngineRefused(f"{what} on {target.label}: {detail.splitlines()[0] if detail else exc}", detail) from None
+    except Exception as exc:
+        if not is_engine_exception(exc):
+            raise
+        raise engine_error(exc, target.label) from None
+
+
+# ------------------------------------------------------------------ Swarm
+
+
+@dataclass(frozen=True)
+class SwarmState:
+    """One engine's place in a Docker Swarm, as `docker info` shows it."""
+
+    engine_id: str
+    state: str                   # inactive, pending, active, error, locked
+    node_id: str = ""
+    node_addr: str = ""
+    manager: bool = False        # this engine can manage the Swarm (ControlAvailable)
+    cluster_id: str = ""         # known on managers only
+    managers: tuple[str, ...] = ()  # the managers' addresses, host:port
+    error: str = ""
+
+
+def swarm_state(target: Target) -> SwarmState:
+    """Where target's engine stands in a Swarm (one `docker info`)."""
+    info = call(target, "docker info", lambda: target.docker.info())
+    swarm = info.get("Swarm") or {}
+    return SwarmState(
+        engine_id=str(info.get("ID") or ""),
+        state=str(swarm.get("LocalNodeState") or "inactive"),
+        node_id=str(swarm.get("NodeID") or ""),
+        node_addr=str(swarm.get("NodeAddr") or ""),
+        manager=bool(swarm.get("ControlAvailable")),
+        cluster_id=str((swarm.get("Cluster") or {}).get("ID") or ""),
+        managers=tuple(str(m.get("Addr")) for m in swarm.get("RemoteManagers") or [] if m.get("Addr")),
+        error=str(swarm.get("Error") or ""),
+    )
+
+
+#: The port managers listen on for the Swarm's control traffic (and workers join through).
+SWARM_PORT = 2377
+
+
+def swarm_init(target: Target, advertise: str) -> None:
+    """Make target's engine the manager of a new Swarm (listening on the advertise address, if given)."""
+    listen = f"{advertise}:{SWARM_PORT}" if advertise else f"0.0.0.0:{SWARM_PORT}"
+    call(target, "docker swarm init", target.docker.init_swarm, advertise_addr=advertise or None, listen_addr=listen)
+
+
+def swarm_worker_token(target: Target) -> str:
+    """The token workers join target's Swarm with (target is a manager)."""
+    return str(call(target, "docker swarm join-token", target.docker.inspect_swarm)["JoinTokens"]["Worker"])
+
+
+def swarm_node_ids(target: Target, *, live: bool = False) -> set[str]:
+    """The IDs of the nodes of target's Swarm (target is a manager); with live, only those not down."""
+    nodes = call(target, "docker node ls", target.docker.nodes)
+    return {str(n["ID"]) for n in nodes if not live or (n.get("Status") or {}).get("State") != "down"}
+
+
+def swarm_join(target: Target, managers: Sequence[str], token: str, advertise: str) -> None:
+    """Join target's engine to a Swarm as a worker, through its managers' addresses."""
+    listen = f"{advertise}:{SWARM_PORT}" if advertise else f"0.0.0.0:{SWARM_PORT}"
+    call(target, "docker swarm join", target.docker.join_swarm, list(managers), token, listen_addr=listen,
+         advertise_addr=advertise or None)
+
+
+def swarm_leave(target: Target, *, force: bool) -> None:
+    call(target, "docker swarm leave", target.docker.leave_swarm, force=force)
+
+
+# ---------------------------------------------------------------- networks
+
+
+def network_info(target: Target, name: str) -> dict[str, Any] | None:
+    """The engine's data for the network called name (not a prefix match), or None."""
+    for net in call(target, "docker network ls", target.docker.networks, names=[name]):
+        if net.get("Name") == name:
+            return dict(net)
+    return None
+
+
+def create_overlay(target: Target, name: str, subnet: str, labels: dict[str, str]) -> None:
+    """An attachable overlay network with a fixed subnet, made on a Swarm manager."""
+    from docker.types import IPAMConfig, IPAMPool
+
+    ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=subnet)])
+    call(target, f"creating the overlay network {name}", target.docker.create_network, name, driver="overlay",
+         attachable=True, ipam=ipam, labels=labels, check_duplicate=True)
+
+
+#: Seconds a swarm-scoped network's removal is retried while workers still report endpoints on it.
+NETWORK_DETACH_SECONDS = 30.0
+
+
+def remove_network(target: Target, net_id: str, *, wait: float = 0.0) -> None:
+    """Remove a network; retried for `wait` seconds while the engine says it is still in use."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            call(target, "docker network rm", target.docker.remove_network, net_id)
+            return
+        except EngineRefused as exc:
+            if "not found" in exc.detail.lower():
+                return
+            if "in use" not in exc.detail.lower() or time.monotonic() >= deadline:
+                raise
+        time.sleep(1.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke import Collection
 
-from k8sm.tasks import build, k8sm_fw, lab, logs, mesos, web
+from k8sm.tasks import build, k8sm_fw, lab, logs, mesos, swarm, web
 from k8sm.tasks.etcd import etcd
 from k8sm.tasks.kubectl import kubectl
 
@@ -26,6 +26,7 @@ def collection() -> Collection:
     ns.add_task(web.ui)
     ns.add_task(web.proxy)
     ns.add_collection(logs.ns)
+    ns.add_collection(swarm.ns)
     ns.configure({"k8sm": {"hosts_file": None}})
     return ns
 

@@ -22,6 +22,13 @@ def args_after_dashes(argv: list[str]) -> list[str]:
     return argv[argv.index("--") + 1:] if "--" in argv else []
 
 
+def override(config: Any, section: str, key: str, value: Any) -> None:
+    """Set config section.key at the overrides level, which outlives the collection config each call
+    merges in (Invoke has no public way to do that: this is the one place that writes _overrides)."""
+    config._overrides.setdefault(section, {})[key] = value
+    config.merge()
+
+
 class RemainderMixin:
     """Stores the `--` arguments in config k8sm.remainder, for the kubectl task only."""
 
@@ -34,9 +41,7 @@ class RemainderMixin:
         if args and TAKES_REMAINDER not in names:
             raise Exit(f"k8sm: text after -- is passed only to `{TAKES_REMAINDER}` "
                        f"(e.g. invoke {TAKES_REMAINDER} -- get pods)", code=1)
-        # the overrides level outlives the collection config each call merges in
-        self.config._overrides.setdefault("k8sm", {})["remainder"] = args
-        self.config.merge()
+        override(self.config, "k8sm", "remainder", args)
         if self.core:
             self.core.remainder = ""  # Fabric would run it as a shell command on every host
 
@@ -45,5 +50,10 @@ class Executor(RemainderMixin, invoke.Executor):
     """invoke's executor for this checkout (see invoke.yaml)."""
 
     def execute(self, *tasks: Any) -> dict[Any, Any]:
+        from k8sm.target import close_all
+
         self.take_remainder(tasks)
-        return super().execute(*tasks)
+        try:
+            return super().execute(*tasks)
+        finally:
+            close_all()  # a multi-host lab's SSH connections
