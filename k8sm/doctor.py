@@ -2,21 +2,23 @@
 
 Checks the Docker engine, privileged or capability mode, the subnet, the
 published ports, disk space, the base image, the lab's images and the Mesos
-and Kubernetes distributions. A "fail" means the lab cannot come up as
+and Kubernetes distributions (on each host of a multi-host lab, then what
+its overlay network needs: k8sm.overlay_checks). A "fail" means the lab cannot come up as
 configured; a "warn" means it comes up with less (e.g. without Mesos).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from k8sm import dists, labels
 from k8sm.engine import inspect_image_id
 from k8sm.errors import K8smError
 from k8sm.images import images_for
 from k8sm.lab import ELEVATED_CAPS, ELEVATED_SECURITY_OPT
-from k8sm.target import Target, engine_error, is_engine_exception
+from k8sm.placement import placed
+from k8sm.target import Target, Where, engine_error, is_engine_exception
 from k8sm.topology import Lab
 
 #: Below these, the lab will not fit / may not fit (GiB free where the engine keeps its data).
@@ -32,8 +34,21 @@ class Finding:
     fix: str = ""
 
 
-def diagnose(target: Target, lab: Lab) -> list[Finding]:
-    """Every check, in order; engine-dependent checks are skipped when the engine is unreachable."""
+def diagnose(where: Where, lab: Lab) -> list[Finding]:
+    """Every check, in order. A multi-host lab: each host's checks (for its own nodes), named after the
+    host, then what its overlay network needs between the hosts (k8sm.overlay_checks)."""
+    placement = placed(where, lab)
+    if not placement.multi_host:
+        return diagnose_host(placement.manager, lab)
+    from k8sm import overlay_checks
+
+    findings = [replace(f, check=f"{host}: {f.check}") for host, target in placement.targets.items()
+                for f in diagnose_host(target, placement.view(host))]
+    return findings + overlay_checks.findings(placement, lab)
+
+
+def diagnose_host(target: Target, lab: Lab) -> list[Finding]:
+    """Every check on one machine, in order; engine-dependent checks are skipped when the engine is unreachable."""
     try:
         version = target.docker.version()
     except K8smError as exc:
@@ -104,7 +119,7 @@ def _subnet(target: Target, lab: Lab) -> list[Finding]:
     return [Finding("subnet", "ok", f"{wanted} is free")]
 
 
-def _listening_ports(target: Target) -> set[int]:
+def listening_ports(target: Target) -> set[int]:
     """TCP ports in LISTEN state on the target (from /proc/net, no ss needed)."""
     result = target.sh(["cat", "/proc/net/tcp", "/proc/net/tcp6"], hide=True, warn=True)
     ports = set()
@@ -121,7 +136,7 @@ def _ports(target: Target, lab: Lab) -> list[Finding]:
         return [Finding("published ports", "ok", "the lab publishes no ports")]
     ours = {p.get("PublicPort") for c in target.docker.containers(filters=labels.lab_filter(lab.name))
             for p in c.get("Ports") or []}
-    busy = sorted(port for port in set(wanted) & _listening_ports(target) if port not in ours)
+    busy = sorted(port for port in set(wanted) & listening_ports(target) if port not in ours)
     if busy:
         return [Finding("published ports", "fail", "in use on the target: " + ", ".join(
             f"{port} ({wanted[port]})" for port in busy), "free them, or change `publish` of those nodes in hosts.yaml")]

@@ -19,7 +19,8 @@ from k8sm.engine import inspect_image
 from k8sm.errors import EngineError, ImageMissing, K8smError
 from k8sm.images import image_ids
 from k8sm.node import File
-from k8sm.target import Target, engine_error
+from k8sm.placement import Placement, placed
+from k8sm.target import Target, Where, engine_error
 from k8sm.topology import Lab, Node
 
 Say = Callable[[str], None]
@@ -198,19 +199,28 @@ def summarize(actions: list[NodeAction]) -> str:
     return ", ".join(f"{n} {action}" for action, n in counts.items())
 
 
-def run(target: Target, lab: Lab, say: Say, *, recreate: bool = False) -> list[NodeAction]:
-    """Create the network and every container; start stopped ones; leave running ones alone."""
-    images = image_ids(target, lab)
-    missing = [ref for ref, image_id in images.items() if image_id is None]
-    if missing:
-        raise ImageMissing(f"missing image{'s' if len(missing) > 1 else ''} on {target.label}: {', '.join(missing)}",
-                           "build them with `invoke build`")
-    refuse_foreign_names(target, lab)
-    ensure_network(target, lab, say)
-    existing = {c["Labels"].get(labels.NODE): c for c in list_containers(target, lab)}
+def run(where: Where, lab: Lab, say: Say, *, recreate: bool = False) -> list[NodeAction]:
+    """Create the network and every container; start stopped ones; leave running ones alone.
+
+    A multi-host lab's containers are made on their own hosts' engines, on the overlay network
+    of the hosts' Swarm (k8sm.overlay).
+    """
+    from k8sm import overlay
+
+    placement = placed(where, lab)
+    images = placement.each_host(lambda host: host_images(placement.targets[host], placement.view(host)))
+    for host, target in placement.targets.items():
+        refuse_foreign_names(target, placement.view(host))
+    if placement.multi_host:
+        overlay.ensure_network(placement, lab, say)
+        existing = overlay.placed_containers(placement, lab, say, recreate=recreate)
+    else:
+        ensure_network(placement.manager, lab, say)
+        existing = {c["Labels"].get(labels.NODE): c for c in list_containers(placement.manager, lab)}
 
     def one(node: Node) -> NodeAction:
-        return ensure_container(target, lab, node, existing.get(node.name), images, recreate=recreate)
+        return ensure_container(placement.for_node(node), lab, node, existing.get(node.name),
+                                images[placement.host_of(node)], recreate=recreate)
 
     outcomes = parallel.each(one, lab.nodes)
     actions = [o.value for o in outcomes if o.ok and o.value is not None]
@@ -219,6 +229,16 @@ def run(target: Target, lab: Lab, say: Say, *, recreate: bool = False) -> list[N
             say(f"  {a.node}: {a.action}{f'; {a.note}' if a.note else ''}")
     parallel.raise_first(outcomes)
     return actions
+
+
+def host_images(target: Target, lab: Lab) -> dict[str, str | None]:
+    """The image ID of each role image the lab's nodes run on target; ImageMissing if one is not there."""
+    images = image_ids(target, lab)
+    missing = [ref for ref, image_id in images.items() if image_id is None]
+    if missing:
+        raise ImageMissing(f"missing image{'s' if len(missing) > 1 else ''} on {target.label}: {', '.join(missing)}",
+                           "build them with `invoke build`")
+    return images
 
 
 def refuse_foreign_names(target: Target, lab: Lab) -> None:
@@ -369,9 +389,21 @@ def _first_line(text: str) -> str:
 # ------------------------------------------------------------------- listing
 
 
-def list_containers(target: Target, lab: Lab) -> list[dict[str, Any]]:
-    """This lab's containers as the engine lists them (one API call)."""
-    return target.docker.containers(all=True, filters=labels.lab_filter(lab.name))
+def list_containers(where: Where, lab: Lab) -> list[dict[str, Any]]:
+    """This lab's containers as the engine lists them (one API call; one per host of a multi-host lab,
+    each keeping the containers of its own nodes)."""
+    if isinstance(where, Target):
+        return where.docker.containers(all=True, filters=labels.lab_filter(lab.name))
+    placement = placed(where, lab)
+    found = placement.each_host(lambda host: list_containers(placement.targets[host], lab))
+    return [c for host, containers in found.items() for c in on_own_host(placement, host, containers)]
+
+
+def on_own_host(placement: Placement, host: str, containers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The containers of host's listing whose nodes hosts.yaml places on that host."""
+    nodes = {n.name: n for n in placement.lab.nodes}
+    return [c for c in containers
+            if c["Labels"].get(labels.NODE) in nodes and placement.host_of(nodes[c["Labels"][labels.NODE]]) == host]
 
 
 # ------------------------------------------------------------------- removal
@@ -385,12 +417,27 @@ class Removal:
     images: list[str] = field(default_factory=list)
 
 
-def remove(target: Target, lab: Lab, say: Say, *, volumes: bool = False, images: bool = False) -> Removal:
-    """Remove exactly this lab's objects, found by label; nothing else."""
+def remove(where: Where, lab: Lab, say: Say, *, volumes: bool = False, images: bool = False) -> Removal:
+    """Remove exactly this lab's objects, found by label; nothing else (on every host of a multi-host lab)."""
+    from k8sm import overlay
+
+    placement = placed(where, lab)
+    if placement.multi_host:
+        return overlay.remove(placement, lab, say, volumes=volumes, images=images)
+    target, done = placement.manager, Removal()
+    remove_containers(target, lab, say, done)
+    remove_networks(target, lab, say, done)
+    remove_images(target, lab, say, done, tagged=images)
+    if volumes:
+        remove_volumes(target, lab, say, done)
+    return done
+
+
+def remove_containers(target: Target, lab: Lab, say: Say, done: Removal) -> None:
+    """Every container of the lab on target, at once."""
     import docker.errors
 
     api = target.docker
-    done = Removal()
     containers = list_containers(target, lab)
 
     def remove_container(c: dict[str, Any]) -> str:
@@ -398,23 +445,29 @@ def remove(target: Target, lab: Lab, say: Say, *, volumes: bool = False, images:
         return c["Names"][0].lstrip("/")
 
     outcomes = parallel.each(remove_container, containers)
-    done.containers = [o.value for o in outcomes if o.ok and o.value]
+    removed = [o.value for o in outcomes if o.ok and o.value]
+    done.containers += removed
     for o in outcomes:
         if not o.ok and not isinstance(o.error, docker.errors.NotFound):
             raise engine_error(o.error) from None  # type: ignore[arg-type]
-    for name in done.containers:
+    for name in removed:
         say(f"  removed container {name}")
-    for net in api.networks(filters=labels.lab_filter(lab.name)):
-        api.remove_network(net["Id"])
+
+
+def remove_networks(target: Target, lab: Lab, say: Say, done: Removal, *, wait: float = 0.0) -> None:
+    """The lab's networks on target (wait: seconds to retry one that hosts still use, see engine.remove_network)."""
+    for net in engine.call(target, "docker network ls", target.docker.networks, filters=labels.lab_filter(lab.name)):
+        engine.remove_network(target, net["Id"], wait=wait)
         done.networks.append(net["Name"])
         say(f"  removed network {net['Name']}")
-    remove_images(target, lab, say, done, tagged=images)
-    if volumes:
-        for volume in (api.volumes(filters=labels.lab_filter(lab.name)) or {}).get("Volumes") or []:
-            api.remove_volume(volume["Name"])
-            done.volumes.append(volume["Name"])
-            say(f"  removed volume {volume['Name']}")
-    return done
+
+
+def remove_volumes(target: Target, lab: Lab, say: Say, done: Removal) -> None:
+    api = target.docker
+    for volume in (api.volumes(filters=labels.lab_filter(lab.name)) or {}).get("Volumes") or []:
+        api.remove_volume(volume["Name"])
+        done.volumes.append(volume["Name"])
+        say(f"  removed volume {volume['Name']}")
 
 
 def remove_images(target: Target, lab: Lab, say: Say, done: Removal, *, tagged: bool) -> None:

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from k8sm import daemons, labels
+from k8sm import daemons, labels, parallel
 from k8sm.daemons.base import DaemonState
 from k8sm.daemons.control import check_nodes
-from k8sm.lab import list_containers
-from k8sm.target import Target
+from k8sm.errors import K8smError
+from k8sm.lab import list_containers, on_own_host
+from k8sm.placement import Placement, placed
+from k8sm.target import Target, Where
 from k8sm.topology import Lab, Node
 
 
 @dataclass(frozen=True)
 class NodeStatus:
     node: Node
-    container: str  # running, exited, created, missing
+    container: str  # running, exited, created, missing; "unreachable (host b: why)" in a multi-host lab
     daemons: tuple[DaemonState, ...] = ()
+    host: str = ""  # the host it runs on, in a multi-host lab
+
+    @property
+    def unreachable(self) -> bool:
+        return self.container.startswith(UNREACHABLE_WORD)
 
     @property
     def daemon_summary(self) -> str:
@@ -26,25 +34,64 @@ class NodeStatus:
         return ", ".join(f"{d.daemon}: {d.summary}" for d in self.daemons)
 
 
-def collect(target: Target, lab: Lab) -> list[NodeStatus]:
+#: How the container column starts for the nodes of a host that cannot be reached.
+UNREACHABLE_WORD = "unreachable"
+
+
+def collect(where: Where, lab: Lab) -> list[NodeStatus]:
     """One container listing, then every running node's daemons checked at once.
 
     The daemons of a node whose container does not run are down with it (so their layer is
-    unhealthy too), except those whose programs the lab has not installed.
+    unhealthy too), except those whose programs the lab has not installed. In a multi-host lab,
+    the nodes of a host that cannot be reached are `unreachable (host b: why)`, their daemons
+    unknown; when no host can be reached, the first one's error is raised.
     """
-    containers = {c["Labels"].get(labels.NODE): c for c in list_containers(target, lab)}
+    placement = placed(where, lab)
+    listing, unreachable = host_listings(placement, lab)
+    containers = {c["Labels"].get(labels.NODE): c for c in listing}
     state_of = {n.name: containers[n.name]["State"] if n.name in containers else "missing" for n in lab.nodes}
+    for n in lab.nodes:
+        if placement.host_of(n) in unreachable:
+            state_of[n.name] = f"{UNREACHABLE_WORD} (host {placement.host_of(n)}: {unreachable[placement.host_of(n)]})"
     jobs = [(n, daemons.for_role(n.role)) for n in lab.nodes
             if state_of[n.name] == "running" and daemons.for_role(n.role)]
-    checked = dict(zip((n.name for n, _ in jobs), check_nodes(target, jobs), strict=True))
+    checked = dict(zip((n.name for n, _ in jobs), check_nodes(placement, jobs), strict=True))
     down = [n for n in lab.nodes if state_of[n.name] != "running" and daemons.for_role(n.role)]
-    if down:
-        installed = installed_dists(target, lab)
-        for n in down:
-            checked[n.name] = [DaemonState(n.name, d.name, running=False, detail=f"container {state_of[n.name]}",
-                                           installed=d.dist is None or d.dist in installed)
+    installed: dict[str, set[str]] = {}
+    for n in down:
+        host = placement.host_of(n)
+        if host in unreachable:
+            checked[n.name] = [DaemonState(n.name, d.name, running=False, probe_error=f"host {host} cannot be reached")
                                for d in daemons.for_role(n.role)]
-    return rows_from_checked(lab, state_of, checked)
+            continue
+        if host not in installed:
+            installed[host] = installed_dists(placement.targets[host], lab)
+        checked[n.name] = [DaemonState(n.name, d.name, running=False, detail=f"container {state_of[n.name]}",
+                                       installed=d.dist is None or d.dist in installed[host])
+                           for d in daemons.for_role(n.role)]
+    return with_hosts(placement, rows_from_checked(lab, state_of, checked))
+
+
+def with_hosts(placement: Placement, rows: list[NodeStatus]) -> list[NodeStatus]:
+    """rows with each node's host, in a multi-host lab (the table then has a HOST column)."""
+    return [replace(r, host=placement.host_of(r.node)) for r in rows] if placement.multi_host else rows
+
+
+def host_listings(placement: Placement, lab: Lab) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The lab's containers, each from its own host's listing, and the hosts that could not be listed
+    (with why). Raises when none could (or when a single host cannot: status's exit code 32)."""
+    from k8sm.placement import on_host
+
+    def listing(host: str) -> list[dict[str, Any]]:
+        return list_containers(placement.targets[host], lab)
+
+    outcomes = parallel.each(listing, list(placement.targets))
+    failed = [o for o in outcomes if o.error is not None]
+    if failed and (len(failed) == len(outcomes) or not all(isinstance(o.error, K8smError) for o in failed)):
+        error = failed[0].error
+        raise on_host(failed[0].item, error) if placement.multi_host else error  # type: ignore[misc]
+    found = [c for o in outcomes if o.value is not None for c in on_own_host(placement, o.item, o.value)]
+    return found, {o.item: str(o.error) for o in failed}
 
 
 def rows_from_checked(lab: Lab, state_of: dict[str, str], checked: dict[str, list[DaemonState]]) -> list[NodeStatus]:
@@ -86,6 +133,7 @@ LAYERS: tuple[tuple[str, int, frozenset[str]], ...] = (
 #: Set when some daemon's state could not be read (its probe's answer was lost or malformed twice).
 UNKNOWN_BIT = 16
 #: The whole exit code when the engine (or the SSH host) cannot be reached: nothing could be checked.
+#: Added to the other bits when some, not all, hosts of a multi-host lab cannot be reached.
 UNREACHABLE = 32
 
 
@@ -102,10 +150,13 @@ def layer_health(rows: Sequence[NodeStatus]) -> dict[str, bool]:
 
 
 def exit_code(rows: Sequence[NodeStatus]) -> int:
-    """0 when all is healthy; else the sum of the bits of the unhealthy layers, plus UNKNOWN_BIT."""
+    """0 when all is healthy; else the sum of the bits of the unhealthy layers, plus UNKNOWN_BIT, plus
+    UNREACHABLE when some host of a multi-host lab cannot be reached (its nodes count as not running)."""
     health = layer_health(rows)
     unknown = any(not d.known for r in rows for d in r.daemons)
-    return sum(bit for name, bit, _ in LAYERS if not health[name]) + (UNKNOWN_BIT if unknown else 0)
+    cut_off = any(r.unreachable for r in rows)
+    return (sum(bit for name, bit, _ in LAYERS if not health[name]) + (UNKNOWN_BIT if unknown else 0)
+            + (UNREACHABLE if cut_off else 0))
 
 
 def state_word(d: DaemonState) -> str:
@@ -120,7 +171,8 @@ def as_json(lab: Lab, target_label: str, rows: Sequence[NodeStatus]) -> dict[str
         "exit_code": exit_code(rows),
         "layers": {name: "healthy" if ok else "unhealthy" for name, ok in health.items()},
         "nodes": [
-            {"name": r.node.name, "role": r.node.role, "ip": r.node.ip, "container": r.container,
+            {"name": r.node.name, **({"host": r.host} if r.host else {}), "role": r.node.role, "ip": r.node.ip,
+             "container": r.container,
              "daemons": [{"name": d.daemon, "state": state_word(d), "pid": d.pid,
                           "detail": d.detail if d.known else f"probe failed: {d.probe_error}"}
                          for d in r.daemons]}
@@ -130,8 +182,11 @@ def as_json(lab: Lab, target_label: str, rows: Sequence[NodeStatus]) -> dict[str
 
 
 def table(rows: Sequence[NodeStatus]) -> str:
-    header = ("NODE", "ROLE", "IP", "CONTAINER", "DAEMONS")
-    lines = [header] + [(r.node.name, r.node.role, r.node.ip, r.container, r.daemon_summary) for r in rows]
+    """The status table; with a HOST column in a multi-host lab."""
+    hosts = any(r.host for r in rows)
+    header = ("NODE", *(("HOST",) if hosts else ()), "ROLE", "IP", "CONTAINER", "DAEMONS")
+    lines = [header] + [(r.node.name, *((r.host,) if hosts else ()), r.node.role, r.node.ip, r.container,
+                         r.daemon_summary) for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line[:-1], widths, strict=True)) + "  " + line[-1]
                      for line in lines)

@@ -23,7 +23,7 @@ from k8sm.daemons.base import Daemon, DaemonState
 from k8sm.errors import DaemonError, K8smError
 from k8sm.node import exec_on
 from k8sm.status import NodeStatus
-from k8sm.target import Target
+from k8sm.target import Target, Where
 from k8sm.topology import Lab
 
 Say = Callable[[str], None]
@@ -152,24 +152,32 @@ def stop_daemons(target: Target, lab: Lab, running_nodes: set[str], say: Say) ->
 # ----------------------------------------------------------------------- up
 
 
-def up(target: Target, lab: Lab, say: Say, *, strict: bool = False, build: bool = True) -> list[NodeStatus]:
-    """Base image, images, containers, daemons: whatever is missing. Returns the status rows afterwards."""
-    from k8sm.lab import run, summarize
-    from k8sm.status import rows_from_states
+def up(where: Where, lab: Lab, say: Say, *, strict: bool = False, build: bool = True) -> list[NodeStatus]:
+    """Base image, images, containers, daemons: whatever is missing. Returns the status rows afterwards.
 
+    In a multi-host lab, each host gets the images of its own nodes, and the containers their host.
+    """
+    from k8sm.lab import run, summarize
+    from k8sm.placement import placed
+    from k8sm.status import rows_from_states, with_hosts
+
+    placement = placed(where, lab)
+    holding = [(host, t) for host, t in placement.targets.items() if placement.nodes_on(host)]
     if build:
-        ensure_images(target, lab, say)
-    changed = [a for a in run(target, lab, say, recreate=True) if a.changed]
+        for host, target in holding:
+            ensure_images(target, placement.view(host), placement.tell(host, say))
+    changed = [a for a in run(placement, lab, say, recreate=True) if a.changed]
     if changed:
         say(f"lab {lab.name}: {summarize(changed)}")
-    results, now = bring_up(target, lab, say, strict=strict)
+    results, now = bring_up(placement, lab, say, strict=strict)
     if "docker" in results and results["docker"].outcome in ("healthy", "started"):
         from k8sm import workloads
 
-        workloads.load(target, lab, say)  # what Mesos's Docker tasks and km's pods run, without a registry
+        for host, target in holding:  # what Mesos's Docker tasks and km's pods run, without a registry
+            workloads.load(target, placement.view(host), placement.tell(host, say))
     started = [r.daemon for r in results.values() if r.outcome == "started"]
     say(f"lab {lab.name}: up" + (f" (started: {', '.join(started)})" if started else " (nothing to start)"))
-    return rows_from_states(lab, now)
+    return with_hosts(placement, rows_from_states(lab, now))
 
 
 def ensure_images(target: Target, lab: Lab, say: Say) -> None:

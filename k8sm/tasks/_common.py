@@ -17,7 +17,7 @@ from k8sm.tasks._args import K8smTask
 if TYPE_CHECKING:
     from invoke import Context
 
-    from k8sm.target import Target
+    from k8sm.target import Target, Where
     from k8sm.topology import Lab
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -94,9 +94,26 @@ def lab_of(c: Context) -> Lab:
 
 
 def target_of(c: Context) -> Target:
+    """The machine a task runs on: local, or the -H host."""
     from k8sm.target import target_for
 
     return target_for(c)
+
+
+def where_of(c: Context) -> Where:
+    """Where the lab's nodes run: the task's machine, or, for a multi-host lab, a Placement with a Target
+    per host of hosts.yaml (k8sm connects to each itself, so -H is refused there)."""
+    from k8sm.placement import open_lab
+    from k8sm.target import is_remote
+
+    lab = lab_of(c)
+    if not lab.multi_host:
+        return target_of(c)
+    if is_remote(c):
+        hosts = ", ".join(h.name for h in lab.lab_hosts)
+        raise K8smError(f"lab {lab.name} places its nodes on several hosts ({hosts}) and k8sm connects to each "
+                        "of them itself, from hosts.yaml", "run the task without -H")
+    return open_lab(c.config, lab)
 
 
 def say(message: str) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from invoke import Exit
 
-from k8sm.tasks._common import lab_of, one_action, say, target_of
+from k8sm.tasks._common import lab_of, one_action, say, where_of
 
 if TYPE_CHECKING:
     from invoke import Context
@@ -39,7 +39,7 @@ def control(c: Context, daemon: Daemon, *, start: bool, kill: bool, status: bool
     action = one_action(start=start, kill=kill, status=status) or "status"
     lab = lab_of(c)
     nodes = lab.select(daemon.role, node)
-    target = target_of(c)
+    target = where_of(c)
     if action == "start":
         before_start = [daemons.by_name(name) for name in daemon.after]
         for each in (daemon, *before_start):  # say what is missing before anything starts

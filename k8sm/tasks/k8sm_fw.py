@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke import Collection
 
-from k8sm.tasks._common import k8sm_task, lab_of, say, target_of
+from k8sm.tasks._common import k8sm_task, lab_of, say, where_of
 from k8sm.tasks._daemon import VERB_HELP, control
 
 _HELP = {k: v for k, v in VERB_HELP.items() if k != "node"}
@@ -47,7 +47,7 @@ def kill_(c, all=False):
 
     if not all:
         raise K8smError("k8sm.kill stops every km daemon", "say so with --all, or stop one with k8sm.api|cm|sd --kill")
-    lab, target = lab_of(c), target_of(c)
+    lab, target = lab_of(c), where_of(c)
     nodes = lab.select("framework")
     for daemon in (SCHEDULER, CONTROLLER_MANAGER, APISERVER):
         say(f"{daemon.title}: stopping")

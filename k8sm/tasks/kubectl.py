@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke import Exit
 
-from k8sm.tasks._common import k8sm_task, lab_of, say, target_of
+from k8sm.tasks._common import k8sm_task, lab_of, say, where_of
 
 
 @k8sm_task(help={
@@ -19,7 +19,7 @@ def kubectl(c, node=None, which=False):
     """
     from k8sm import kubectl as kc
 
-    lab, target = lab_of(c), target_of(c)
+    lab, target = lab_of(c), where_of(c)
     where = kc.kubectl_node(lab, node)
     if which:
         say(kc.which(target, where))

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from invoke import Exit
 
-from k8sm.tasks._common import k8sm_task, lab_of, say, target_of
+from k8sm.tasks._common import k8sm_task, lab_of, say, where_of
 
 
 @k8sm_task(help={"recreate": "recreate containers whose settings differ from hosts.yaml (their volumes stay)"})
 def run(c, recreate=False):
     """Create the lab's network and containers (fixed IPs, hostnames, labels, volumes).
 
-    Safe to repeat: creates only what is missing and starts what is stopped.
+    Safe to repeat: creates only what is missing and starts what is stopped. A multi-host lab
+    (nodes with `host:` on several hosts) gets one overlay network across the hosts' Swarm
+    (`swarm.init` makes it) and each container on its own host.
     """
     from k8sm.lab import run as run_lab
     from k8sm.lab import summarize
 
     lab = lab_of(c)
-    target = target_of(c)
+    target = where_of(c)
     say(f"lab {lab.name}: {len(lab.nodes)} nodes on {lab.network.name} ({lab.network.subnet}), {target.label}")
     actions = run_lab(target, lab, say, recreate=recreate)
     changed = [a for a in actions if a.changed]
@@ -35,18 +37,34 @@ def run(c, recreate=False):
     help={
         "volumes": "also remove the lab's volumes (daemon data)",
         "images": "also remove the lab's tagged images (the base image stays)",
+        "leave_swarm": "multi-host lab: then take its hosts out of their Swarm (as swarm.leave)",
     },
 )
-def rm(c, volumes=False, images=False):
+def rm(c, volumes=False, images=False, leave_swarm=False):
     """Stop and remove this lab's containers, network and dangling images, found by label.
 
-    Nothing that another lab or tool created is touched.
+    Nothing that another lab or tool created is touched. A multi-host lab's containers go on
+    every host, then its overlay network; the hosts stay in their Swarm unless --leave-swarm.
     """
     from k8sm.lab import describe_removal, remove
 
-    lab = lab_of(c)
-    done = remove(target_of(c), lab, say, volumes=volumes, images=images)
+    lab, target = lab_of(c), where_of(c)
+    done = remove(target, lab, say, volumes=volumes, images=images)
     say(describe_removal(done, lab, volumes))
+    if leave_swarm:
+        _leave_swarm(target)
+
+
+def _leave_swarm(where: object) -> None:
+    """rm/down --leave-swarm: the lab's hosts out of their Swarm, as swarm.leave does."""
+    from k8sm import swarm
+    from k8sm.errors import K8smError
+    from k8sm.placement import Placement
+
+    if not isinstance(where, Placement):
+        raise K8smError("--leave-swarm is for a multi-host lab (nodes on several hosts of hosts.yaml)",
+                        "use `invoke swarm.leave` for the hosts of hosts.yaml")
+    swarm.leave(swarm.survey(where.targets), say)
 
 
 @k8sm_task(unreachable_code=32, help={
@@ -62,13 +80,16 @@ def status(c, json=False, watch=False, interval=2):
     (its probe's answer was lost or malformed twice). A node whose container is not running
     counts against its daemons' layers too. Daemons whose programs are not installed (no
     build.mesos / build.k8s) do not count. 32 alone: the engine or SSH host cannot be reached.
+    Multi-host lab: a HOST column; the nodes of a host that cannot be reached show
+    `unreachable (host b: why)` and count as not running with unknown daemons, and 32 is added
+    to the other bits (32 alone when no host can be reached).
     """
     import json as jsonlib
     import time
 
     from k8sm.status import as_json, collect, exit_code, table
 
-    lab, target = lab_of(c), target_of(c)
+    lab, target = lab_of(c), where_of(c)
     while True:
         try:
             rows = collect(target, lab)
@@ -111,7 +132,7 @@ def up(c, strict=False, build=True):
     from k8sm.status import exit_code, table
     from k8sm.up import up as bring_lab_up
 
-    rows = bring_lab_up(target_of(c), lab_of(c), say, strict=strict, build=build)
+    rows = bring_lab_up(where_of(c), lab_of(c), say, strict=strict, build=build)
     say(table(rows))
     code = exit_code(rows)
     if code:
@@ -119,18 +140,21 @@ def up(c, strict=False, build=True):
 
 
 @k8sm_task(help={"volumes": "also remove the lab's volumes (daemon data)",
-                 "images": "also remove the lab's tagged images (the base image stays)"})
-def down(c, volumes=False, images=False):
+                 "images": "also remove the lab's tagged images (the base image stays)",
+                 "leave_swarm": "multi-host lab: then take its hosts out of their Swarm (as swarm.leave)"})
+def down(c, volumes=False, images=False, leave_swarm=False):
     """Stop every daemon (in reverse start order, by its pid file), then remove the lab like `rm`."""
     from k8sm.lab import describe_removal, list_containers, remove
     from k8sm.labels import NODE
     from k8sm.up import stop_daemons
 
-    lab, target = lab_of(c), target_of(c)
+    lab, target = lab_of(c), where_of(c)
     running = {c_["Labels"].get(NODE) for c_ in list_containers(target, lab) if c_["State"] == "running"}
     stop_daemons(target, lab, running, say)
     done = remove(target, lab, say, volumes=volumes, images=images)
     say(describe_removal(done, lab, volumes))
+    if leave_swarm:
+        _leave_swarm(target)
 
 
 @k8sm_task()
@@ -143,7 +167,7 @@ def doctor(c):
     """
     from k8sm.doctor import diagnose, table
 
-    findings = diagnose(target_of(c), lab_of(c))
+    findings = diagnose(where_of(c), lab_of(c))
     say(table(findings))
     if any(f.status == "fail" for f in findings):
         raise Exit(code=1)
@@ -164,7 +188,7 @@ def drill(c, only=None):
     from k8sm.errors import K8smError, shown
     from k8sm.up import up as bring_lab_up
 
-    lab, target = lab_of(c), target_of(c)
+    lab, target = lab_of(c), where_of(c)
     chosen = list(only) if only else list(DRILLS)
     unknown = [d for d in chosen if d not in DRILLS]
     if unknown:

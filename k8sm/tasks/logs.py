@@ -7,7 +7,7 @@ from pathlib import Path
 from invoke import Collection
 
 from k8sm.errors import clip
-from k8sm.tasks._common import k8sm_task, lab_of, say, target_of
+from k8sm.tasks._common import k8sm_task, lab_of, say, where_of
 
 
 @k8sm_task(
@@ -29,7 +29,7 @@ def show(c, node, daemon=None, follow=False, lines=50):
     from k8sm import logs
     from k8sm.errors import K8smError
 
-    lab, target = lab_of(c), target_of(c)
+    lab, target = lab_of(c), where_of(c)
     where = lab.node(node)
     names = logs.daemon_names(where, daemon)
     if follow:
@@ -54,7 +54,7 @@ def export(c, directory):
     from k8sm.logs import export as export_bundle
     from k8sm.status import as_json, collect
 
-    lab, target = lab_of(c), target_of(c)
+    lab, target = lab_of(c), where_of(c)
     path = bundle_path(directory)
     status = as_json(lab, target.label, collect(target, lab))
     try:

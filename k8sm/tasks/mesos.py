@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke import Collection
 
-from k8sm.tasks._common import k8sm_task, lab_of, say, target_of
+from k8sm.tasks._common import k8sm_task, lab_of, say, where_of
 from k8sm.tasks._daemon import VERB_HELP, control
 
 
@@ -106,14 +106,14 @@ def _only_with_start(overrides: object, start: bool) -> None:
 def _report_leader(c) -> None:
     from k8sm.daemons.mesos import leader
 
-    current = leader(target_of(c), lab_of(c))
+    current = leader(where_of(c), lab_of(c))
     say(f"leading master (ZooKeeper /mesos): {f'{current.hostname} ({current.ip}:{current.port})' if current else 'none'}")
 
 
 def _report_agents(c) -> None:
     from k8sm.daemons.mesos import leader, registered_agents
 
-    lab, target = lab_of(c), target_of(c)
+    lab, target = lab_of(c), where_of(c)
     current = leader(target, lab)
     if current is None:
         say("registered agents: unknown (no Mesos master leads)")
@@ -140,7 +140,7 @@ def smoke(c, kind=None):
     unknown = [k for k in kinds if k not in ("command", "docker")]
     if unknown:
         raise K8smError(f"unknown task kind {shown(unknown[0])}", "kinds are: command, docker")
-    runs = mesos_smoke.run(target_of(c), lab_of(c), say, kinds)
+    runs = mesos_smoke.run(where_of(c), lab_of(c), say, kinds)
     say(mesos_smoke.table(runs))
     if not mesos_smoke.passed(runs):
         raise Exit(code=1)

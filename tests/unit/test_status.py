@@ -14,8 +14,10 @@ import pytest
 from k8sm import daemons, status, topology
 from k8sm.daemons import control
 from k8sm.daemons.base import DaemonState
+from k8sm.errors import EngineError
 from k8sm.node import LOST
-from k8sm.target import ExecResult
+from k8sm.placement import Placement
+from k8sm.target import ExecResult, Target
 from tests.cli import ROOT
 
 LAB = topology.load(ROOT / "hosts.yaml")
@@ -181,3 +183,91 @@ def test_blocking_passes_down_the_start_order():
     }
     marked = daemons.mark_blocked(states)
     assert marked["controller-manager"][0].blocked_by == "apiserver"
+
+
+# ------------------------------------------------------------ a multi-host lab
+
+SPREAD = topology.parse("""
+hosts:
+  a: {address: root@a}
+  b: {address: root@b}
+nodes:
+  - {name: etcd-0, role: etcd}
+  - {name: etcd-1, role: etcd, host: b}
+  - {name: etcd-2, role: etcd, host: b}
+  - {name: mesos-master-0, role: mesos-master}
+  - {name: kubernetes-minion-0, role: minion, host: b}
+""")
+
+
+class FakeEngine:
+    """The few engine calls status makes: the lab's containers, and no dist images."""
+
+    def __init__(self, containers: list[dict]) -> None:
+        self.listed = containers
+
+    def containers(self, all: bool, filters: dict) -> list[dict]:  # noqa: A002 - docker's name
+        return self.listed
+
+    def inspect_image(self, ref: str) -> dict:
+        import docker.errors
+
+        raise docker.errors.ImageNotFound(ref)
+
+
+class HostTarget(Target):
+    """One host: its engine lists `nodes` (running, on the lab network); execs answer healthy. down: unreachable."""
+
+    def __init__(self, label: str, nodes: Sequence[str], down: bool = False) -> None:
+        super().__init__(None, label)  # type: ignore[arg-type]
+        self.down = down
+        self._client = None if down else FakeEngine([
+            {"Id": n, "State": "running", "Labels": {"io.k8sm.node": n, "io.k8sm.lab": SPREAD.name},
+             "NetworkSettings": {"Networks": {SPREAD.network.name: {"IPAddress": SPREAD.node(n).ip}}}}
+            for n in nodes])
+
+    def _connect(self):
+        raise EngineError(f"no Docker engine is running on {self.label}", "start it there")
+
+    def exec_each(self, jobs):
+        return [ExecResult(0, healthy_answer(argv[2:])) for _, argv in jobs]
+
+
+def spread_status(b_down: bool) -> list[status.NodeStatus]:
+    a = HostTarget("root@a", ["etcd-0", "mesos-master-0"])
+    b = HostTarget("root@b", ["etcd-1", "etcd-2", "kubernetes-minion-0", "etcd-0"], down=b_down)  # etcd-0: not b's
+    return status.collect(Placement(SPREAD, {"a": a, "b": b}, {n.name: n.host for n in SPREAD.nodes}), SPREAD)
+
+
+def test_each_node_is_listed_from_its_own_host_with_a_host_column():
+    rows = spread_status(b_down=False)
+    assert [(r.node.name, r.host, r.container) for r in rows] == [
+        ("etcd-0", "a", "running"), ("etcd-1", "b", "running"), ("etcd-2", "b", "running"),
+        ("mesos-master-0", "a", "running"), ("kubernetes-minion-0", "b", "running")]
+    assert status.exit_code(rows) == 0
+    lines = status.table(rows).splitlines()
+    assert lines[0].split() == ["NODE", "HOST", "ROLE", "IP", "CONTAINER", "DAEMONS"]
+    assert lines[2].split()[:2] == ["etcd-1", "b"]
+    assert status.as_json(SPREAD, "hosts a, b", rows)["nodes"][1]["host"] == "b"
+
+
+def test_the_nodes_of_an_unreachable_host_are_marked_and_the_rest_still_shown():
+    rows = spread_status(b_down=True)
+    by_name = {r.node.name: r for r in rows}
+    assert by_name["etcd-0"].container == "running" and by_name["etcd-0"].daemons[0].healthy
+    gone = by_name["etcd-1"]
+    assert gone.container == "unreachable (host b: no Docker engine is running on root@b; start it there)"
+    assert gone.daemons[0].word == "unknown" and "host b cannot be reached" in gone.daemon_summary
+    assert status.exit_code(rows) == 1 + status.UNKNOWN_BIT + status.UNREACHABLE
+
+
+def test_no_host_reachable_is_the_whole_engine_error():
+    a, b = HostTarget("root@a", [], down=True), HostTarget("root@b", [], down=True)
+    with pytest.raises(EngineError, match="^host a: no Docker engine is running on root@a"):
+        status.collect(Placement(SPREAD, {"a": a, "b": b}, {n.name: n.host for n in SPREAD.nodes}), SPREAD)
+
+
+def test_a_one_host_table_has_no_host_column():
+    rows = [node_row("etcd-0", "running", DaemonState("etcd-0", "etcd", True, 1, True))]
+    assert status.table(rows).splitlines()[0].split()[:2] == ["NODE", "ROLE"]
+    assert "host" not in status.as_json(LAB, "local", rows)["nodes"][0]
