@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -43,6 +44,8 @@ class SessionLimitedTransport(paramiko.Transport):
         self.idle_closers: list[Callable[[], None]] = []
         self._slots = threading.Condition()
         self._opening = 0
+        #: The session channels (direct-tcpip channels are no sessions: MaxSessions does not count them).
+        self._sessions: weakref.WeakSet[paramiko.Channel] = weakref.WeakSet()
         _prefer(self.get_security_options(), preferred_keys)
 
     def open_session(self, window_size: int | None = None, max_packet_size: int | None = None,
@@ -52,7 +55,9 @@ class SessionLimitedTransport(paramiko.Transport):
         while True:
             in_use = self._reserve(deadline)
             try:
-                return super().open_session(window_size, max_packet_size, timeout)
+                channel = super().open_session(window_size, max_packet_size, timeout)
+                self._sessions.add(channel)
+                return channel
             except paramiko.ChannelException as exc:
                 if exc.code != OPEN_CONNECT_FAILED:
                     raise
@@ -69,8 +74,8 @@ class SessionLimitedTransport(paramiko.Transport):
             time.sleep(_POLL)
 
     def sessions_in_use(self) -> int:
-        """Channels open or being opened on this connection."""
-        return len(self._channels) + self._opening
+        """Session channels open or being opened on this connection."""
+        return sum(1 for channel in self._channels.values() if channel in self._sessions) + self._opening
 
     def _reserve(self, deadline: float) -> int:
         """Wait for a free slot and take it; the sessions in use before."""

@@ -154,6 +154,18 @@ class Target:
     def open(self) -> None:
         """Make sure the target is reachable; a no-op for the local machine."""
 
+    def open_tcp(self, ip: str, port: int, timeout: float) -> Any:
+        """A TCP connection from the engine's machine to ip:port (a lab container's address), socket-like.
+
+        Local: straight there (the host routes to its Docker networks). An engine elsewhere
+        (DOCKER_HOST) is refused: its containers' addresses mean nothing from here.
+        """
+        import socket
+
+        if (_env_docker_host() or "unix://").split("://", 1)[0] not in ("unix", ""):
+            raise ConnectionRefusedError("the engine is not on this machine")
+        return socket.create_connection((ip, port), timeout=timeout)
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
@@ -177,6 +189,8 @@ class Where(Protocol):
 
 #: Seconds to wait for an SSH host when neither -t nor the SSH config says.
 DEFAULT_CONNECT_TIMEOUT = 10
+#: The SSH reason code of a channel the server's configuration forbids (e.g. AllowTcpForwarding no).
+ADMINISTRATIVELY_PROHIBITED = 1
 
 
 class RemoteTarget(Target):
@@ -185,6 +199,7 @@ class RemoteTarget(Target):
     def __init__(self, conn: Any, label: str) -> None:
         super().__init__(conn, label)
         self._opened = False
+        self._tcp_refused = False  # the server said it forwards no TCP connections
 
     @property
     def timeout(self) -> int:
@@ -204,6 +219,25 @@ class RemoteTarget(Target):
             accept = bool(self.ctx.config.get("k8sm", {}).get("accept_host_key"))
             open_all(self.ctx, self.label, accept, self.timeout)
             self._opened = True
+
+    def open_tcp(self, ip: str, port: int, timeout: float) -> Any:
+        """A `direct-tcpip` channel of the SSH connection: the host connects to ip:port for us.
+
+        No session and no shell on the host; a server that forbids forwarding
+        (AllowTcpForwarding no) is asked once, and every later call is refused at once.
+        """
+        import paramiko
+
+        if self._tcp_refused:
+            raise ConnectionRefusedError(f"{self.label} does not forward TCP connections")
+        self.open()
+        try:
+            return self.ctx.client.get_transport().open_channel(
+                "direct-tcpip", (ip, port), ("127.0.0.1", 0), timeout=timeout)
+        except paramiko.ChannelException as exc:
+            if exc.code == ADMINISTRATIVELY_PROHIBITED:
+                self._tcp_refused = True
+            raise
 
     def _connect(self) -> docker.APIClient:
         from k8sm.sshdocker import api_client

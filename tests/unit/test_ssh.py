@@ -331,3 +331,13 @@ def test_sessions_busy_too_long_is_one_line_naming_the_limit(transport, monkeypa
     held = transport.open_session()  # noqa: F841 - kept open (the channel map holds weak references)
     with pytest.raises(K8smError, match=r"allows only 1 session\(s\) at once \(sshd's MaxSessions\)"):
         transport.open_session()
+
+
+def test_tcp_channels_are_not_sessions(transport):
+    # direct-tcpip channels (status's network probes) do not count against sshd's MaxSessions
+    transport.server["limit"] = 100
+    transport._sessions_seen = [FakeChannel() for _ in range(20)]
+    for i, channel in enumerate(transport._sessions_seen, start=1000):
+        transport._channels.put(i, channel)  # as open_channel("direct-tcpip", ...) leaves them
+    held = transport.open_session()  # noqa: F841 - kept open (the channel map holds weak references)
+    assert transport.sessions_in_use() == 1

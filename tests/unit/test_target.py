@@ -56,3 +56,34 @@ def test_parse_batch_marks_missing_results():
 ])
 def test_ssh_errors_say_what_is_wrong(exc, expected):
     assert str(ssh_error(exc, "root@h:22", 5)).startswith(expected)
+
+
+def test_tcp_to_containers_only_where_the_engine_runs(monkeypatch):
+    from invoke import Context
+
+    from k8sm.target import Target
+
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")  # an engine elsewhere: its containers are not here
+    with pytest.raises(ConnectionRefusedError):
+        Target(Context()).open_tcp("127.0.0.1", 9, 0.1)
+
+
+def test_a_server_that_forbids_forwarding_is_asked_once():
+    from types import SimpleNamespace
+
+    from k8sm.target import RemoteTarget
+
+    calls = []
+
+    def open_channel(kind, dest, src, timeout):
+        calls.append((kind, dest))
+        raise paramiko.ChannelException(1, "Administratively prohibited")
+
+    transport = SimpleNamespace(open_channel=open_channel)
+    ctx = SimpleNamespace(client=SimpleNamespace(get_transport=lambda: transport), is_connected=True)
+    target = RemoteTarget(ctx, "root@h:22")
+    target._opened = True
+    for _ in range(3):
+        with pytest.raises((paramiko.ChannelException, ConnectionRefusedError)):
+            target.open_tcp("10.1.2.3", 2379, 1.0)  # a fake transport: nothing is sent anywhere
+    assert calls == [("direct-tcpip", ("10.1.2.3", 2379))]
