@@ -21,7 +21,7 @@ from pathlib import Path
 from k8sm import dists
 from k8sm.engine import discard_image, inspect_image, inspect_image_id
 from k8sm.errors import ImageMissing, K8smError
-from k8sm.labels import IMAGE, IMAGE_HASH
+from k8sm.labels import DISTS, IMAGE, IMAGE_HASH
 from k8sm.resources import dockerfiles_dir, scripts_dir
 from k8sm.target import Target, engine_error, is_engine_exception
 from k8sm.topology import Lab
@@ -121,8 +121,9 @@ def _mode(path: Path) -> int:
     return 0o755 if path.stat().st_mode & 0o111 else 0o644
 
 
-def context_hash(files: dict[str, tuple[bytes, int]], buildargs: dict[str, str], parent_id: str) -> str:
-    """A digest of everything that decides the image's content."""
+def context_hash(files: dict[str, tuple[bytes, int]], buildargs: dict[str, str], parent_id: str,
+                 labels: dict[str, str] | None = None) -> str:
+    """A digest of everything that decides the image's content (and of the labels it must carry)."""
     h = hashlib.sha256()
     for name in sorted(files):
         data, mode = files[name]
@@ -131,6 +132,8 @@ def context_hash(files: dict[str, tuple[bytes, int]], buildargs: dict[str, str],
     for key in sorted(buildargs):
         h.update(f"arg\0{key}={buildargs[key]}\0".encode())
     h.update(f"parent\0{parent_id}".encode())
+    for key in sorted(labels or {}):
+        h.update(f"\0label\0{key}={(labels or {})[key]}".encode())
     return h.hexdigest()[:32]
 
 
@@ -168,6 +171,7 @@ class Builder:
         self.verbose = verbose
         self.pull = pull
         self.dist_ids: dict[str, str] = {}
+        self.built_dists: set[str] = set()  # the distributions that are built (not the empty stand-in)
 
     def build(self, names: Sequence[str]) -> list[BuildResult]:
         specs = plan(names)
@@ -188,6 +192,8 @@ class Builder:
             image_id, described = dists.resolve(self.target, self.lab, dists.DISTS[name])
             self.say(f"{name}: {described}")
             chosen[name] = image_id
+            if described == dists.DISTS[name].ref(self.lab):
+                self.built_dists.add(name)
         return chosen
 
     def base_image_id(self) -> str:
@@ -218,7 +224,9 @@ class Builder:
         files = context_files(spec)
         arg = "BASE_IMAGE" if spec.parent is None else "NODE_IMAGE"
         buildargs = {arg: parent_id, **{dists.DISTS[d].arg: self.dist_ids[d] for d in spec.dists}}
-        digest = context_hash(files, buildargs, parent_id)
+        # role images say which distributions they hold: `status` knows a program is not installed without exec
+        extra = {DISTS: ",".join(d for d in spec.dists if d in self.built_dists)} if spec.dists else {}
+        digest = context_hash(files, buildargs, parent_id, extra)
         existing = inspect_image(self.target, ref)
         labels = (existing.get("Config") or {}).get("Labels") or {} if existing else {}
         if existing and not self.no_cache and labels.get(IMAGE_HASH) == digest:
@@ -232,7 +240,7 @@ class Builder:
         self.say(f"[{spec.name}] building {ref} ...")
         started = time.monotonic()
         # no lab name among the labels: an image is shared by content between the labs that want it
-        new_labels = {IMAGE: spec.name, IMAGE_HASH: digest}
+        new_labels = {IMAGE: spec.name, IMAGE_HASH: digest, **extra}
         image_id = self._stream_build(spec.name, ref, context_tar(files), buildargs, new_labels)
         if existing and existing["Id"] != image_id:
             discard_image(self.target, existing["Id"])  # the image this build replaced, if nothing uses it

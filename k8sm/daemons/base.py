@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from k8sm.node import File
+from k8sm.probes import Ask, HttpGet
 from k8sm.topology import Lab, Node
 
 #: Where k8sm-daemon (scripts/) reads a daemon's command line from.
@@ -21,6 +22,26 @@ class Health:
 
     healthy: bool
     detail: str = ""
+
+
+def _only_answer(answers: Sequence[str]) -> str:
+    return answers[0]
+
+
+@dataclass(frozen=True)
+class NetProbe:
+    """How k8sm asks a daemon from outside its container (k8sm.probes): what to ask, all at once,
+    and how the answers become the text its in-container probe prints, which parse_probe reads."""
+
+    asks: tuple[Ask, ...]
+    combine: Callable[[Sequence[str]], str] = _only_answer
+
+
+def http_net_probe(port_of: str, path: str) -> Callable[[Lab, Node], NetProbe]:
+    """A NetProbe that GETs http://NODE_IP:PORT/path (PORT: the `ports:` entry port_of)."""
+    def probe(lab: Lab, node: Node) -> NetProbe:
+        return NetProbe((HttpGet(node.ip, getattr(lab.ports, port_of), path),))
+    return probe
 
 
 @dataclass(frozen=True)
@@ -40,6 +61,8 @@ class Daemon:
     provided_by: str = "invoke build"  # what to run when they are missing
     dist: str | None = None  # the distribution (k8sm.dists) that installs it; None: the image's own packages
     after: tuple[str, ...] = ()  # daemons of the same nodes that it starts after (its own --start starts them)
+    #: How to ask it over the network (k8sm.daemons.health); None: only its in-container probe tells
+    net_probe: Callable[[Lab, Node], NetProbe] | None = None
 
     def node_files(self, lab: Lab, node: Node) -> dict[str, File]:
         """The argv and probe files and the config files this daemon needs on node."""
@@ -80,6 +103,9 @@ class DaemonState:
     configured: bool = True  # False: its files (argv, probe, requires) are missing on the node
     #: A daemon it needs is not installed (e.g. km scheduler without Mesos): it cannot run here.
     blocked_by: str = ""
+    #: Where the state came from: "exec" (pid file and in-container probe), "network" (it answered
+    #: healthy from outside; no pid then) or "image" (its program is not in the node's image).
+    via: str = "exec"
 
     @property
     def known(self) -> bool:

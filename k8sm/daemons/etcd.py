@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from k8sm.daemons.base import DATA_ROOT, Daemon, Health, http_probe, parse_http
+from k8sm.daemons.base import DATA_ROOT, Daemon, Health, http_net_probe, http_probe, parse_http
 from k8sm.errors import K8smError, shown
 from k8sm.topology import Lab, Node
 
@@ -105,4 +105,4 @@ def parse_probe(output: str) -> Health:
 
 
 ETCD = Daemon(name="etcd", title="etcd", role="etcd", task="etcd", argv=argv, probe_argv=probe_argv,
-              parse_probe=parse_probe, quorum=True)
+              parse_probe=parse_probe, quorum=True, net_probe=http_net_probe("etcd_client", "/v2/stats/self"))

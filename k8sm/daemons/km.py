@@ -8,12 +8,14 @@ flannel interface), and every etcd member is listed on the v2 client port.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
-from k8sm.daemons.base import Daemon, Health, http_probe, parse_http
+from k8sm.daemons.base import Daemon, Health, NetProbe, http_net_probe, http_probe, parse_http
 from k8sm.daemons.etcd import endpoints
 from k8sm.daemons.zookeeper import zk_url
 from k8sm.errors import K8smError
 from k8sm.node import File
+from k8sm.probes import HttpGet
 from k8sm.topology import Lab, Node
 
 CONF_DIR = "/etc/k8sm/kubernetes"
@@ -104,6 +106,26 @@ def scheduler_probe_argv(lab: Lab, node: Node) -> list[str]:
     return ["k8sm-framework-check", f"http://{node.ip}:{lab.ports.scheduler}/healthz", FRAMEWORK_NAME, *masters]
 
 
+def scheduler_net_probe(lab: Lab, node: Node) -> NetProbe:
+    """What k8sm-framework-check asks, asked from outside: the scheduler's /healthz and every
+    master's /master/frameworks (the leading master answers it; standbys redirect)."""
+    masters = lab.role("mesos-master")
+    return NetProbe((HttpGet(node.ip, lab.ports.scheduler, "/healthz"),
+                     *(HttpGet(m.ip, lab.ports.mesos_master, "/master/frameworks") for m in masters)),
+                    framework_check_output)
+
+
+def framework_check_output(answers: Sequence[str]) -> str:
+    """The answers of scheduler_net_probe as k8sm-framework-check prints them: the /healthz body,
+    then the first master's /master/frameworks that came with a 2xx status, or "none"."""
+    lines = [f"@@healthz {parse_http(answers[0])[1][:200].rstrip(chr(10))}", f"@@name {FRAMEWORK_NAME}"]
+    for answer in answers[1:]:
+        code, body = parse_http(answer)
+        if 200 <= code < 300 and body.strip():
+            return "\n".join([*lines, "@@frameworks", body])
+    return "\n".join([*lines, "@@frameworks none"])
+
+
 def parse_scheduler_probe(output: str) -> Health:
     """Healthy only when /healthz says ok AND the framework is registered and active with the leading master."""
     lines = output.splitlines()
@@ -138,13 +160,15 @@ def parse_healthz(output: str) -> Health:
     return Health(False, "not answering" if code == 0 else f"healthz: HTTP {code} {body.strip()[:40]}")
 
 
-def _km(name: str, title: str, task: str, argv, probe_argv, parse_probe) -> Daemon:
+def _km(name: str, title: str, task: str, argv, probe_argv, parse_probe, net_probe) -> Daemon:
     return Daemon(name=name, title=title, role="framework", task=task, argv=argv, probe_argv=probe_argv,
                   parse_probe=parse_probe, files=files, requires=("km",), provided_by="invoke build.k8s",
-                  dist="kubernetes")
+                  dist="kubernetes", net_probe=net_probe)
 
 
-APISERVER = _km("apiserver", "km apiserver", "k8sm.api", apiserver_argv, _healthz("apiserver"), parse_healthz)
+APISERVER = _km("apiserver", "km apiserver", "k8sm.api", apiserver_argv, _healthz("apiserver"), parse_healthz,
+                http_net_probe("apiserver", "/healthz"))
 CONTROLLER_MANAGER = _km("controller-manager", "km controller-manager", "k8sm.cm", controller_manager_argv,
-                         _healthz("controller_manager"), parse_healthz)
-SCHEDULER = _km("scheduler", "km scheduler", "k8sm.sd", scheduler_argv, scheduler_probe_argv, parse_scheduler_probe)
+                         _healthz("controller_manager"), parse_healthz, http_net_probe("controller_manager", "/healthz"))
+SCHEDULER = _km("scheduler", "km scheduler", "k8sm.sd", scheduler_argv, scheduler_probe_argv, parse_scheduler_probe,
+                scheduler_net_probe)

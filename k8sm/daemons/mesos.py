@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from k8sm.daemons.base import DATA_ROOT, LOG_DIR, Daemon, Health, http_probe, parse_http
+from k8sm.daemons.base import DATA_ROOT, LOG_DIR, Daemon, Health, http_net_probe, http_probe, parse_http
 from k8sm.daemons.zookeeper import zk_url
 from k8sm.errors import K8smError, shown
 from k8sm.node import exec_on
@@ -131,10 +131,12 @@ def parse_agent_probe(output: str) -> Health:
 
 MESOS_MASTER = Daemon(name="mesos-master", title="Mesos master", role="mesos-master", task="mesos.master",
                       argv=master_argv, probe_argv=master_probe_argv, parse_probe=parse_master_probe,
-                      quorum=True, requires=("mesos-master",), provided_by="invoke build.mesos", dist="mesos")
+                      quorum=True, requires=("mesos-master",), provided_by="invoke build.mesos", dist="mesos",
+                      net_probe=http_net_probe("mesos_master", "/master/state"))
 MESOS_AGENT = Daemon(name="mesos-slave", title="Mesos agent", role="minion", task="mesos.slave",
                      argv=agent_argv, probe_argv=agent_probe_argv, parse_probe=parse_agent_probe,
-                     requires=("mesos-agent|mesos-slave",), provided_by="invoke build.mesos", dist="mesos", after=("docker",))
+                     requires=("mesos-agent|mesos-slave",), provided_by="invoke build.mesos", dist="mesos", after=("docker",),
+                     net_probe=http_net_probe("mesos_agent", "/state"))
 
 
 # ------------------------------------------------------------ cluster views

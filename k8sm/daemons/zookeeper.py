@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from k8sm.daemons.base import DATA_ROOT, LOG_DIR, Daemon, Health
+from k8sm.daemons.base import DATA_ROOT, LOG_DIR, Daemon, Health, NetProbe
 from k8sm.node import File
+from k8sm.probes import FourLetter
 from k8sm.topology import Lab, Node
 
 CONF_DIR = "/etc/k8sm/zookeeper"
@@ -67,6 +68,11 @@ def probe_argv(lab: Lab, node: Node) -> list[str]:
     return ["timeout", "4", "bash", "-c", _PROBE, "probe", str(lab.ports.zookeeper_client)]
 
 
+def net_probe(lab: Lab, node: Node) -> NetProbe:
+    """`srvr` to the member's client port on its lab address (the port listens on every address)."""
+    return NetProbe((FourLetter(node.ip, lab.ports.zookeeper_client, "srvr"),))
+
+
 def parse_srvr(output: str) -> Health:
     for line in output.splitlines():
         if line.startswith("Mode:"):
@@ -78,4 +84,4 @@ def parse_srvr(output: str) -> Health:
 
 
 ZOOKEEPER = Daemon(name="zookeeper", title="ZooKeeper", role="mesos-master", task="mesos.zk", argv=argv,
-                   probe_argv=probe_argv, parse_probe=parse_srvr, files=files, quorum=True)
+                   probe_argv=probe_argv, parse_probe=parse_srvr, files=files, quorum=True, net_probe=net_probe)

@@ -55,6 +55,11 @@ def test_digest_follows_content_args_and_parent():
     assert base != images.context_hash({"Dockerfile": (b"FROM x\n", 0o755)}, {"A": "1"}, "sha256:p")
     assert base != images.context_hash(files, {"A": "2"}, "sha256:p")
     assert base != images.context_hash(files, {"A": "1"}, "sha256:q")
+    # the labels an image must carry: an image built before k8sm set them is built again
+    assert base == images.context_hash(files, {"A": "1"}, "sha256:p", {})
+    assert base != images.context_hash(files, {"A": "1"}, "sha256:p", {"io.k8sm.dists": ""})
+    assert images.context_hash(files, {"A": "1"}, "sha256:p", {"io.k8sm.dists": "mesos"}) != images.context_hash(
+        files, {"A": "1"}, "sha256:p", {"io.k8sm.dists": ""})
 
 
 def test_context_tar_holds_the_files_with_modes():
