@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from k8sm import daemons, labels, parallel
+from k8sm.daemons import health as daemon_health
 from k8sm.daemons.base import DaemonState
-from k8sm.daemons.control import check_nodes
 from k8sm.errors import K8smError
 from k8sm.lab import list_containers, on_own_host
 from k8sm.placement import Placement, placed
@@ -39,7 +39,8 @@ UNREACHABLE_WORD = "unreachable"
 
 
 def collect(where: Where, lab: Lab) -> list[NodeStatus]:
-    """One container listing, then every running node's daemons checked at once.
+    """One container listing, then every running node's daemons checked at once: over the network,
+    and by exec only where that leaves a doubt (k8sm.daemons.health).
 
     The daemons of a node whose container does not run are down with it (so their layer is
     unhealthy too), except those whose programs the lab has not installed. In a multi-host lab,
@@ -55,7 +56,8 @@ def collect(where: Where, lab: Lab) -> list[NodeStatus]:
             state_of[n.name] = f"{UNREACHABLE_WORD} (host {placement.host_of(n)}: {unreachable[placement.host_of(n)]})"
     jobs = [(n, daemons.for_role(n.role)) for n in lab.nodes
             if state_of[n.name] == "running" and daemons.for_role(n.role)]
-    checked = dict(zip((n.name for n, _ in jobs), check_nodes(placement, jobs), strict=True))
+    census = daemon_health.census_of(lab, listing)
+    checked = dict(zip((n.name for n, _ in jobs), daemon_health.check(placement, lab, jobs, census), strict=True))
     down = [n for n in lab.nodes if state_of[n.name] != "running" and daemons.for_role(n.role)]
     installed: dict[str, set[str]] = {}
     for n in down:
@@ -173,7 +175,7 @@ def as_json(lab: Lab, target_label: str, rows: Sequence[NodeStatus]) -> dict[str
         "nodes": [
             {"name": r.node.name, **({"host": r.host} if r.host else {}), "role": r.node.role, "ip": r.node.ip,
              "container": r.container,
-             "daemons": [{"name": d.daemon, "state": state_word(d), "pid": d.pid,
+             "daemons": [{"name": d.daemon, "state": state_word(d), "pid": d.pid, "via": d.via,
                           "detail": d.detail if d.known else f"probe failed: {d.probe_error}"}
                          for d in r.daemons]}
             for r in rows

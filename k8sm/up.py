@@ -43,12 +43,14 @@ def stages(lab: Lab) -> list[Daemon]:
 
 
 def current_states(target: Target, lab: Lab, wanted: Sequence[Daemon]) -> dict[str, list[DaemonState]]:
-    """Every wanted daemon's state on its nodes, from one `k8sm-daemon check` per node."""
+    """Every wanted daemon's state on its nodes: over the network, by exec where that leaves a doubt."""
+    from k8sm.daemons import health
+
     names = {d.name for d in wanted}
     jobs = [(n, [d for d in daemons.for_role(n.role) if d.name in names]) for n in lab.nodes]
     jobs = [(n, ds) for n, ds in jobs if ds]
     by_daemon: dict[str, list[DaemonState]] = {d.name: [] for d in wanted}
-    for node_states in control.check_nodes(target, jobs):
+    for node_states in health.check(target, lab, jobs):
         for state in node_states:
             by_daemon[state.daemon].append(state)
     return by_daemon

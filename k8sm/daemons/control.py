@@ -193,18 +193,28 @@ def prepare(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> 
                               f"run `{daemon.provided_by}`, then `invoke build` and `invoke run --recreate`")
 
 
-#: Seconds between health checks while waiting: each is one exec per node, so checking often is cheap.
-POLL_INTERVAL = 0.3
+#: Seconds between health checks while waiting: each asks the daemons over the network, a few
+#: milliseconds of work, so a daemon is seen healthy within this long of becoming so.
+POLL_INTERVAL = 0.1
+#: Seconds between the checks that also exec where the network gives no clear answer: those see a
+#: daemon that stopped (and a daemon that answers only inside its container).
+EXEC_INTERVAL = 1.0
 
 
 def wait_healthy(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: Say,
                  timeout: float) -> list[DaemonState]:
-    """Poll until the daemon is healthy on every node, or raise after timeout seconds."""
-    deadline = time.monotonic() + timeout
+    """Poll until the daemon is healthy on every node, or raise after timeout seconds (or once one stopped)."""
+    from k8sm.daemons import health
+
+    census = health.take_census(target, lab)  # the containers stay as they are while their daemons start
     started = time.monotonic()
+    deadline = started + timeout
+    last_exec = started
     last_count = -1
     while True:
-        current = states(target, lab, daemon, nodes)
+        thorough = time.monotonic() - last_exec >= EXEC_INTERVAL or time.monotonic() >= deadline
+        current = health.states(target, lab, daemon, nodes, census, exec_unclear=thorough)
+        last_exec = time.monotonic() if thorough else last_exec
         healthy = [s for s in current if s.healthy]
         if len(healthy) != last_count:
             say(f"{daemon.title}: {len(healthy)}/{len(nodes)} healthy ({time.monotonic() - started:.0f}s)")
@@ -212,7 +222,7 @@ def wait_healthy(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]
         if len(healthy) == len(nodes):
             return current
         dead = [s for s in current if s.stopped]
-        if dead or time.monotonic() >= deadline:
+        if dead or (thorough and time.monotonic() >= deadline):
             bad = ", ".join(f"{s.node}: {s.summary}" for s in current if not s.healthy)
             reason = "stopped" if dead else f"not healthy after {timeout:.0f}s"
             raise DaemonError(f"{daemon.title} {reason} ({bad})",

@@ -12,47 +12,62 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from k8sm.daemons import control
+from k8sm.daemons import health
 from k8sm.daemons.base import Daemon
 from k8sm.daemons.etcd import ETCD
+from k8sm.daemons.health import Census
 from k8sm.daemons.km import APISERVER
-from k8sm.daemons.mesos import leader
+from k8sm.daemons.mesos import MESOS_MASTER, leader
 from k8sm.daemons.zookeeper import ZOOKEEPER
 from k8sm.errors import DaemonError
 from k8sm.target import Target
 from k8sm.topology import Lab
 
 Say = Callable[[str], None]
+#: (target, lab, census, thorough) -> None when open, else why it is not. A check that is not
+#: thorough asks over the network only; a thorough one also execs where that gave no clear answer.
+Check = Callable[[Target, Lab, Census, bool], str | None]
+#: Seconds between checks of a closed gate (network checks: cheap), and between thorough ones.
+POLL_INTERVAL = 0.1
+THOROUGH_INTERVAL = 1.0
 
 
 @dataclass(frozen=True)
 class Gate:
-    what: str                                  # "a healthy etcd"
-    daemon: str                                # the daemon whose health opens it
-    check: Callable[[Target, Lab], str | None]  # None when open, else why it is not
-    opened_by: str                             # the task that opens it
+    what: str        # "a healthy etcd"
+    daemon: str      # the daemon whose health opens it
+    check: Check     # None when open, else why it is not
+    opened_by: str   # the task that opens it
 
 
-def _majority_healthy(daemon: Daemon) -> Callable[[Target, Lab], str | None]:
-    def check(target: Target, lab: Lab) -> str | None:
+def _majority_healthy(daemon: Daemon) -> Check:
+    def check(target: Target, lab: Lab, census: Census, thorough: bool) -> str | None:
         members = lab.role(daemon.role)
-        healthy = [s for s in control.states(target, lab, daemon, members) if s.healthy]
+        current = health.states(target, lab, daemon, members, census, exec_unclear=thorough)
+        healthy = [s for s in current if s.healthy]
         if len(healthy) >= daemon.majority(lab):
             return None
         return f"{len(healthy)} of {len(members)} {daemon.title} members are healthy"
     return check
 
 
-def _all_healthy(daemon: Daemon) -> Callable[[Target, Lab], str | None]:
-    def check(target: Target, lab: Lab) -> str | None:
-        states = control.states(target, lab, daemon, lab.role(daemon.role))
-        bad = [f"{s.node}: {s.summary}" for s in states if not s.healthy]
+def _all_healthy(daemon: Daemon) -> Check:
+    def check(target: Target, lab: Lab, census: Census, thorough: bool) -> str | None:
+        current = health.states(target, lab, daemon, lab.role(daemon.role), census, exec_unclear=thorough)
+        bad = [f"{s.node}: {s.summary}" for s in current if not s.healthy]
         return f"{daemon.title} is not healthy ({', '.join(bad)})" if bad else None
     return check
 
 
-def _leader_elected(target: Target, lab: Lab) -> str | None:
-    return None if leader(target, lab) else "no Mesos master leads (none is registered in ZooKeeper's /mesos)"
+def _leader_elected(target: Target, lab: Lab, census: Census, thorough: bool) -> str | None:
+    """A master that says it leads (from the network), else, when thorough, ZooKeeper's /mesos (by exec)."""
+    masters = lab.role("mesos-master")
+    if any(s.detail == "leader" for s in health.states(target, lab, MESOS_MASTER, masters, census,
+                                                        exec_unclear=False)):
+        return None
+    if thorough and leader(target, lab):
+        return None
+    return "no Mesos master leads (none is registered in ZooKeeper's /mesos)"
 
 
 ETCD_HEALTHY = Gate("a healthy etcd", "etcd", _majority_healthy(ETCD), "invoke etcd --start")
@@ -78,14 +93,24 @@ def wait_for(target: Target, lab: Lab, daemon: Daemon, say: Say, timeout: float)
 
 
 def wait_gates(target: Target, lab: Lab, gates: Sequence[Gate], daemon: Daemon, say: Say, timeout: float) -> None:
+    """Poll each gate until it opens: over the network every POLL_INTERVAL, thoroughly (with execs)
+    at first and every THOROUGH_INTERVAL; raise naming the gate if it is still closed at the deadline."""
+    if not gates:
+        return
+    census = health.take_census(target, lab)
     deadline = time.monotonic() + timeout
     for gate in gates:
         announced = False
-        while (reason := gate.check(target, lab)) is not None:
-            if time.monotonic() >= deadline:
+        last_thorough = float("-inf")
+        while True:
+            thorough = time.monotonic() - last_thorough >= THOROUGH_INTERVAL or time.monotonic() >= deadline
+            last_thorough = time.monotonic() if thorough else last_thorough
+            if (reason := gate.check(target, lab, census, thorough)) is None:
+                break
+            if thorough and time.monotonic() >= deadline:
                 raise DaemonError(f"{daemon.title} needs {gate.what}; after {timeout:.0f}s: {reason}",
                                   f"run `{gate.opened_by}` first")
-            if not announced:
+            if not announced and thorough:
                 say(f"{daemon.title}: waiting for {gate.what} ({reason})")
                 announced = True
-            time.sleep(1.0)
+            time.sleep(POLL_INTERVAL)

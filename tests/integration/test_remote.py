@@ -8,6 +8,7 @@ only through SSH and `docker system dial-stdio`.
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import secrets
@@ -105,6 +106,29 @@ def test_status_through_ssh_matches_local(remote_lab, sshd):
     local = succeeded(remote_lab.invoke("status"))
     assert remote.stdout == local.stdout
     assert "etcd: healthy (leader)" in remote.stdout and "zookeeper: healthy (standalone)" in remote.stdout
+
+
+def json_states(run) -> dict[tuple[str, str], dict]:
+    return {(n["name"], d["name"]): d for n in json.loads(run.stdout)["nodes"] for d in n["daemons"]}
+
+
+def test_status_through_ssh_asks_the_daemons_over_tcp_channels(remote_lab, sshd):
+    states = json_states(succeeded(remote_lab.k8sm(*sshd.k8sm_args(), "status", "--json")))
+    assert {states[(f"etcd-{i}", "etcd")]["via"] for i in range(3)} == {"network"}
+    assert states[("mesos-master-0", "zookeeper")]["via"] == "network"
+    assert {d["state"] for d in states.values()} == {"healthy", "not installed"}
+
+
+def test_status_through_a_server_that_forwards_nothing_is_the_same(remote_lab, sshd, tmp_path_factory):
+    server = Sshd(tmp_path_factory.mktemp("sshd-nofwd"), extra="AllowTcpForwarding no").start()
+    try:
+        usual = succeeded(remote_lab.k8sm(*sshd.k8sm_args(), "status"))
+        refused = succeeded(remote_lab.k8sm(*server.k8sm_args(), "status"))
+        assert refused.stdout == usual.stdout
+        states = json_states(succeeded(remote_lab.k8sm(*server.k8sm_args(), "status", "--json")))
+        assert states[("etcd-0", "etcd")]["via"] == "exec"  # asked in the containers instead
+    finally:
+        server.stop()
 
 
 def test_second_run_through_ssh_creates_nothing(remote_lab, sshd):

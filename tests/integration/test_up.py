@@ -130,15 +130,56 @@ def test_a_hundred_status_checks_on_a_healthy_lab_raise_no_false_alarm(lab):
     assert alarms == []
 
 
+def test_network_and_exec_paths_agree_on_a_real_lab(lab):
+    from invoke import Context
+
+    from k8sm import daemons, topology
+    from k8sm.daemons import control, health
+    from k8sm.target import Target
+
+    lab.ok("up")
+    topo, target = topology.load(lab.hosts), Target(Context())
+    jobs = [(n, daemons.for_role(n.role)) for n in topo.nodes if daemons.for_role(n.role)]
+    execs: list = []
+    exec_each = target.exec_each
+    target.exec_each = lambda batch: (execs.append(batch), exec_each(batch))[1]
+    try:
+        cheap = health.check(target, topo, jobs)
+        assert execs == []  # a healthy lab: every state from the network or the image's labels
+        by_exec = control.check_nodes(target, jobs)
+
+        def lost(ip: str, port: int, timeout: float):
+            raise ConnectionRefusedError(ip, port)
+
+        target.open_tcp = lost  # every network answer lost: all of it by exec
+        fallback = health.check(target, topo, jobs)
+    finally:
+        target.close()
+
+    def seen(found):
+        return [[(s.node, s.daemon, s.word, s.detail) for s in node_states] for node_states in found]
+
+    assert seen(cheap) == seen(by_exec) == seen(fallback)
+    assert {(s.daemon, s.via) for node_states in cheap for s in node_states} == {
+        ("etcd", "network"), ("zookeeper", "network"), ("docker", "network"), ("mesos-master", "image"),
+        ("mesos-slave", "image"), ("apiserver", "image"), ("controller-manager", "image"), ("scheduler", "image")}
+    assert {s.daemon for node_states in fallback for s in node_states if s.via == "exec"} == {
+        "etcd", "zookeeper", "docker"}
+
+
 def test_up_rewrites_daemon_files_that_were_removed(lab):
-    code, _ = lab.exec("kubernetes-mesos", "sh", "-c", "rm -f /etc/k8sm/daemons/*")
-    assert code == 0
+    lab.ok("etcd", "--kill", "--node", "etcd-1")
+    for node in ("kubernetes-mesos", "etcd-1"):
+        code, _ = lab.exec(node, "sh", "-c", "rm -f /etc/k8sm/daemons/*")
+        assert code == 0
     status = lab.invoke("status")
-    assert "apiserver: not configured" in status.stdout
+    assert "etcd: not configured" in status.stdout
+    assert "apiserver: not installed" in status.stdout  # the image says so, whatever its files
     run = succeeded(lab.invoke("up"))
+    assert "etcd: starting on" in run.stdout
     assert "km apiserver: skipped: not installed (invoke build.k8s provides it)" in run.stdout
-    code, listing = lab.exec("kubernetes-mesos", "k8sm-daemon", "list")
-    assert set(listing.split()) == {"apiserver", "controller-manager", "scheduler"}
+    code, listing = lab.exec("etcd-1", "k8sm-daemon", "list")
+    assert listing.split() == ["etcd"]
     assert succeeded(lab.invoke("status")).code == 0
 
 
