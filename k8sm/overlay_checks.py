@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from k8sm import engine, swarm
+from k8sm import engine, labels, swarm
 from k8sm.doctor import Finding, listening_ports
 from k8sm.errors import K8smError
 from k8sm.node import exec_on
 from k8sm.placement import Placement
+from k8sm.target import Target
 from k8sm.topology import Lab, Node
 
-#: The Swarm's ports between hosts: (port, protocol, what it carries).
+#: The Swarm's gossip port (tcp and udp) and the overlay's data path port (udp, VXLAN).
 GOSSIP_PORT = 7946
 DATA_PORT = 4789
 PORTS_FIX = (f"open {engine.SWARM_PORT}/tcp to the manager, {GOSSIP_PORT}/tcp+udp and {DATA_PORT}/udp between "
@@ -52,9 +53,9 @@ def _reached(members: Sequence[swarm.Member], host: str) -> bool:
     return any(m.host == host and m.state is not None for m in members)
 
 
-def _vxlan(host: str, target: object) -> Finding:
+def _vxlan(host: str, target: Target) -> Finding:
     script = "test -d /sys/module/vxlan || modinfo vxlan >/dev/null 2>&1"
-    result = target.sh(["sh", "-c", script], hide=True, warn=True)  # type: ignore[attr-defined]
+    result = target.sh(["sh", "-c", script], hide=True, warn=True)
     if result.ok:
         return Finding(f"{host}: kernel vxlan", "ok", "the kernel has vxlan (the overlay's tunnels)")
     return Finding(f"{host}: kernel vxlan", "fail", "the kernel shows no vxlan support (no /sys/module/vxlan, "
@@ -96,7 +97,7 @@ def _data_path(placement: Placement, lab: Lab) -> Finding:
     from k8sm.lab import list_containers
 
     check = "overlay data path"
-    running = {c["Labels"].get("io.k8sm.node") for c in list_containers(placement, lab) if c["State"] == "running"}
+    running = {c["Labels"].get(labels.NODE) for c in list_containers(placement, lab) if c["State"] == "running"}
     first: dict[str, Node] = {}
     for node in lab.nodes:
         if node.name in running:

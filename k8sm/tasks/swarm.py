@@ -46,7 +46,7 @@ def _spans_hosts(task: Any) -> Any:
 @_spans_hosts
 @k8sm_task()
 def init(c):
-    """Make a Docker Swarm across the hosts: the first becomes its manager, the others join as workers.
+    """Make a Docker Swarm of the hosts: the first its manager, the others workers.
 
     The hosts: the lab's, from hosts.yaml (the first of its hosts: section is the manager), or
     those of `k8sm -H a,b swarm.init` (hosts.yaml names or addresses, the first the manager).
@@ -64,9 +64,10 @@ def init(c):
 @_spans_hosts
 @k8sm_task()
 def status(c):
-    """Show each host's place in the Swarm: address, state, role and whether it is in the first host's Swarm.
+    """Show where each host stands in the Swarm.
 
-    The hosts are those of swarm.init. Exits 1 unless they form one Swarm with the first as a manager.
+    Its address, state, role, and whether it is in the first host's Swarm. The hosts are those of
+    swarm.init. Exits 1 unless they form one Swarm with the first as a manager.
     """
     from k8sm import swarm
 
@@ -80,9 +81,10 @@ def status(c):
 @_spans_hosts
 @k8sm_task()
 def leave(c):
-    """Take the hosts out of the first host's Swarm: the workers, then the manager (which ends the Swarm).
+    """Take the hosts out of their Swarm, workers first.
 
-    The hosts are those of swarm.init. A host in another Swarm is left alone. Refused when the manager's Swarm has live nodes that
+    The workers leave the first host's Swarm, then the manager (which ends the Swarm). The hosts
+    are those of swarm.init. A host in another Swarm is left alone. Refused when the manager's Swarm has live nodes that
     are not among the hosts. Remove the lab first (`invoke rm`, or `rm --leave-swarm` for both).
     """
     from k8sm import swarm
