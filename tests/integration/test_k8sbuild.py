@@ -48,13 +48,13 @@ def run_with_dist(engine, dist: str, argv: list[str]) -> tuple[int, str]:
     """Run argv in a container of the lab's node image with the dist's /opt/kubernetes/bin copied in."""
     source = engine.create_container(dist, ["none"])  # a dist has no programs of its own: never started
     try:
-        bits, _ = engine.get_archive(source["Id"], "/opt/kubernetes/bin")
+        bits, _ = engine.get_archive(source["Id"], "/opt/kubernetes")
         archive = b"".join(bits)
     finally:
         engine.remove_container(source["Id"], force=True)
     runner = engine.create_container(f"{PREFIX}node:latest", argv)
     try:
-        engine.put_archive(runner["Id"], "/opt/kubernetes", archive)
+        engine.put_archive(runner["Id"], "/opt", archive)
         engine.start(runner["Id"])
         code = engine.wait(runner["Id"], timeout=60)["StatusCode"]
         return code, engine.logs(runner["Id"]).decode()
@@ -76,7 +76,8 @@ def test_local_build_compiles_the_stand_ins_with_debians_go_and_the_edits(k8s_la
         assert f"[k8s] {stage} (" in run.stdout, run.stdout
     assert edited_files(run.stdout) == [f"{VENDOR}/google/cadvisor/pages/static/standin_js.go -> standin_js_asset.go",
                                         f"{VENDOR}/google/cadvisor/fs/fs.go", "hack/lib/version.sh",
-                                        "pkg/client/unversioned/helper.go"]
+                                        "pkg/client/unversioned/helper.go",
+                                        "pkg/cloudprovider/providers/mesos/client.go"]
     assert f"{DIST} is ready" in run.stdout
     assert engine.inspect_image(DIST)["Config"]["Labels"]["io.k8sm.dist"] == "kubernetes"
     commit = git(k8s_lab.repo, "rev-parse", f"{K8S_REF}^{{commit}}")
@@ -89,7 +90,7 @@ def test_local_build_compiles_the_stand_ins_with_debians_go_and_the_edits(k8s_la
     # ... "0.0.0.0:8080" is a server address again, the renamed asset and the cgo code are in
     assert run_with_dist(engine, DIST, ["km", "apiserver"]) == (
         0, "STAND-IN km apiserver: server http://0.0.0.0:8080/api/v1, 42 bytes free, 21 bytes of script, "
-           "^.*\\._Ctype_char$\n")
+           "^.*\\._Ctype_char$, mesos state http://leader:5050/master/state\n")
     assert not engine.containers(all=True, filters={"name": f"{k8s_lab.name}-k8s-build"})
     volume = engine.inspect_volume(f"{k8s_lab.name}-k8s-gocache")
     assert volume["Labels"]["io.k8sm.lab"] == k8s_lab.name
