@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from invoke import Exit
 
 from k8sm.tasks._common import k8sm_task, lab_of, say, where_of
+
+if TYPE_CHECKING:
+    from k8sm.placement import Placement
 
 
 @k8sm_task(help={"recreate": "recreate containers whose settings differ from hosts.yaml (their volumes stay)"})
@@ -48,22 +53,27 @@ def rm(c, volumes=False, images=False, leave_swarm=False):
     """
     from k8sm.lab import describe_removal, remove
 
+    _check_leave_swarm(c, leave_swarm)
     lab, target = lab_of(c), where_of(c)
     done = remove(target, lab, say, volumes=volumes, images=images)
     say(describe_removal(done, lab, volumes))
     if leave_swarm:
-        _leave_swarm(target)
+        _leave_swarm(target)  # type: ignore[arg-type]  # multi-host: a Placement
 
 
-def _leave_swarm(where: object) -> None:
-    """rm/down --leave-swarm: the lab's hosts out of their Swarm, as swarm.leave does."""
-    from k8sm import swarm
+def _check_leave_swarm(c, leave_swarm: bool) -> None:
+    """--leave-swarm is for a multi-host lab: refused before anything is removed otherwise."""
     from k8sm.errors import K8smError
-    from k8sm.placement import Placement
 
-    if not isinstance(where, Placement):
+    if leave_swarm and not lab_of(c).multi_host:
         raise K8smError("--leave-swarm is for a multi-host lab (nodes on several hosts of hosts.yaml)",
                         "use `invoke swarm.leave` for the hosts of hosts.yaml")
+
+
+def _leave_swarm(where: Placement) -> None:
+    """rm/down --leave-swarm: the lab's hosts out of their Swarm, as swarm.leave does."""
+    from k8sm import swarm
+
     swarm.leave(swarm.survey(where.targets), say)
 
 
@@ -148,13 +158,14 @@ def down(c, volumes=False, images=False, leave_swarm=False):
     from k8sm.labels import NODE
     from k8sm.up import stop_daemons
 
+    _check_leave_swarm(c, leave_swarm)
     lab, target = lab_of(c), where_of(c)
     running = {c_["Labels"].get(NODE) for c_ in list_containers(target, lab) if c_["State"] == "running"}
     stop_daemons(target, lab, running, say)
     done = remove(target, lab, say, volumes=volumes, images=images)
     say(describe_removal(done, lab, volumes))
     if leave_swarm:
-        _leave_swarm(target)
+        _leave_swarm(target)  # type: ignore[arg-type]  # multi-host: a Placement
 
 
 @k8sm_task()
