@@ -178,6 +178,15 @@ def swarm_leave(target: Target, *, force: bool) -> None:
     call(target, "docker swarm leave", target.docker.leave_swarm, force=force)
 
 
+def remove_container(target: Target, container: str) -> None:
+    """Remove a container, running or not (gone already is fine)."""
+    try:
+        call(target, f"removing container {container}", target.docker.remove_container, container, force=True)
+    except EngineRefused as exc:
+        if "no such container" not in exc.detail.lower():
+            raise
+
+
 # ---------------------------------------------------------------- networks
 
 

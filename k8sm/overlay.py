@@ -72,8 +72,7 @@ def placed_containers(placement: Placement, lab: Lab, say: Say, *, recreate: boo
             if wanted == host:
                 found[node.name] = c
             elif recreate:
-                engine.call(placement.targets[host], f"removing {node.container}",
-                            placement.targets[host].docker.remove_container, c["Id"], force=True)
+                engine.remove_container(placement.targets[host], c["Id"])
                 say(f"  {node.name}: removed from host {host}: hosts.yaml places it on host {wanted}")
             else:
                 raise K8smError(f"node {node.name} has its container on host {host}, but hosts.yaml places it on "
