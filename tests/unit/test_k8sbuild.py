@@ -97,7 +97,8 @@ def test_each_edit_is_made_where_the_tree_has_the_problem_and_only_there(tmp_pat
     assert edits(tree) == [f"{VENDOR}/google/cadvisor/pages/static/standin_js.go -> standin_js_asset.go",
                            f"{VENDOR}/google/cadvisor/fs/fs.go",
                            "hack/lib/version.sh",
-                           "pkg/client/unversioned/helper.go"]
+                           "pkg/client/unversioned/helper.go",
+                           "pkg/cloudprovider/providers/mesos/client.go"]
     static = tree / VENDOR / "google/cadvisor/pages/static"
     assert sorted(p.name for p in static.iterdir()) == ["browser_js.go", "standin_js_asset.go"]
     assert "(*C.ulonglong)(unsafe.Pointer(&free))" in (tree / VENDOR / "google/cadvisor/fs/fs.go").read_text()
@@ -106,6 +107,8 @@ def test_each_edit_is_made_where_the_tree_has_the_problem_and_only_there(tmp_pat
     helper = (tree / "pkg/client/unversioned/helper.go").read_text()
     assert '\thostURL, err := url.Parse(base)\n\tif err != nil || hostURL.Scheme == "" {\n\t\tscheme := "http://"' in helper
     assert helper.count("return nil, err") == 1  # the second parse keeps its check
+    client = (tree / "pkg/cloudprovider/providers/mesos/client.go").read_text()
+    assert '"http://%s/master/state"' in client and '"http://%s/state.json"' not in client
     assert {name: (tree / name).read_bytes() for name in untouched} == before
     assert edits(tree) == []  # nothing left to do: a second run changes nothing
 
