@@ -393,7 +393,7 @@ def list_containers(where: Where, lab: Lab) -> list[dict[str, Any]]:
     """This lab's containers as the engine lists them (one API call; one per host of a multi-host lab,
     each keeping the containers of its own nodes)."""
     if isinstance(where, Target):
-        return where.docker.containers(all=True, filters=labels.lab_filter(lab.name))
+        return where.containers(labels.lab_filter(lab.name))
     placement = placed(where, lab)
     found = placement.each_host(lambda host: list_containers(placement.targets[host], lab))
     return [c for host, containers in found.items() for c in on_own_host(placement, host, containers)]

@@ -92,6 +92,20 @@ class Target:
             raise engine_error(exc, where) from None
         return client
 
+    def containers(self, filters: dict[str, str]) -> list[dict[str, Any]]:
+        """Every container matching filters, running or not (one engine request). A local engine is
+        asked over its socket directly until the SDK is loaded anyway: importing it costs more."""
+        from k8sm import engineapi
+
+        path = engineapi.local_socket()
+        plain = type(self)._connect is Target._connect  # this machine's engine, not another way to one
+        if path is None or self._client is not None or not plain:
+            return self.docker.containers(all=True, filters=filters)
+        try:
+            return engineapi.containers(path, filters, API_TIMEOUT)
+        except OSError as exc:
+            raise engine_error(exc, f"unix://{path}") from None
+
     def exec_each(self, jobs: Sequence[Job]) -> list[ExecResult]:
         """Run each argv in its container, in parallel, through the Docker API.
 

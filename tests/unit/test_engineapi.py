@@ -1,0 +1,83 @@
+"""k8sm.engineapi and Target.containers: the container list without the Docker SDK, against a fake engine
+on a unix socket of the test's own."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from invoke import Context
+
+from k8sm import engineapi
+from k8sm.errors import EngineError
+from k8sm.target import Target
+
+LISTING = [{"Id": "abc", "State": "running", "Labels": {"io.k8sm.lab": "t", "io.k8sm.node": "etcd-0"}}]
+
+
+@pytest.fixture
+def engine(tmp_path: Path):
+    """A fake engine: answers each request with (status, body) from `answer`, and records the paths asked."""
+    path = str(tmp_path / "docker.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(4)
+    state = {"asked": [], "answer": (200, json.dumps(LISTING))}
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                request = conn.recv(65536).decode()
+                state["asked"].append(request.split()[1])
+                code, body = state["answer"]
+                conn.sendall(f"HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                             f"Connection: close\r\n\r\n{body}".encode())
+
+    threading.Thread(target=serve, daemon=True).start()
+    state["path"] = path
+    yield state
+    server.close()
+
+
+def test_the_list_is_asked_for_every_container_of_the_filter(engine, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{engine['path']}")
+    target = Target(Context())
+    found = target.containers({"label": "io.k8sm.lab=t"})
+    assert found == LISTING
+    asked = urlparse(engine["asked"][0])
+    assert asked.path == "/containers/json"
+    query = parse_qs(asked.query)
+    assert query["all"] == ["1"] and json.loads(query["filters"][0]) == {"label": ["io.k8sm.lab=t"]}
+    assert target._client is None  # no SDK client was made
+
+
+def test_an_engine_error_and_an_absent_engine_are_one_line_each(engine, monkeypatch, tmp_path):
+    engine["answer"] = (500, json.dumps({"message": "something broke"}))
+    with pytest.raises(EngineError, match="Docker engine error: 500 something broke"):
+        engineapi.containers(engine["path"], {}, 5)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'nothing.sock'}")
+    with pytest.raises(EngineError, match="cannot reach the Docker engine at unix://"):
+        Target(Context()).containers({})
+
+
+def test_an_engine_elsewhere_is_asked_through_the_sdk(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+    assert engineapi.local_socket() is None
+    asked = []
+
+    class FakeSdk:
+        def containers(self, all: bool, filters: dict) -> list:  # noqa: A002 - the SDK's own keyword
+            asked.append((all, filters))
+            return []
+
+    target = Target(Context())
+    target._client = FakeSdk()  # type: ignore[assignment]
+    assert target.containers({"label": "x"}) == [] and asked == [(True, {"label": "x"})]
