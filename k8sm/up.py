@@ -98,8 +98,10 @@ def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
                     result.outcome, result.reason = "skipped", f"needs {need}, which was {results[need].outcome}"
                     return
             nodes = lab.role(daemon.role)
+            # files in place and program installed everywhere (as found above): no need to write them again
+            prepared = all(s.known and s.configured and s.installed for s in states[daemon.name])
             result.states = control.start(target, lab, daemon, nodes, say, wait=True,
-                                          timeout=lab.timeouts.of(daemon.name))
+                                          timeout=lab.timeouts.of(daemon.name), prepared=prepared)
             result.outcome = "started"
         except control.NotInstalled as exc:  # found only now: its files were missing until start wrote them
             if strict:

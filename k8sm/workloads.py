@@ -9,10 +9,12 @@ A minion that already holds an image of the same ID is left alone.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from k8sm import engine, parallel
+from k8sm.daemons.dind import SOCKET_PATH
 from k8sm.errors import K8smError
 from k8sm.node import exec_on
 from k8sm.target import Target
@@ -57,19 +59,41 @@ def wanted(target: Target, lab: Lab) -> list[Wanted]:
     return found
 
 
-def inspect_argv(names: Sequence[str]) -> list[str]:
-    """In a minion: each name's image ID in its own engine, one line each (an empty line if absent)."""
-    script = 'for n; do docker image inspect -f "{{.Id}}" "$n" 2>/dev/null || echo; done'
-    return ["sh", "-c", script, "k8sm-workloads", *names]
+#: In a minion: its own engine's images (/images/json on its socket). curl, not the docker CLI: a
+#: third of the CPU, and one request for every name.
+LIST_ARGV = ["curl", "-s", "--max-time", "10", "--unix-socket", SOCKET_PATH, "http://docker/images/json"]
+
+
+def tagged(output: str) -> dict[str, str] | None:
+    """An engine's /images/json -> {repository:tag: image ID}; None when the output is not that list."""
+    try:
+        images = json.loads(output)
+    except ValueError:
+        return None
+    if not isinstance(images, list):
+        return None
+    return {tag: image.get("Id", "") for image in images if isinstance(image, dict)
+            for tag in image.get("RepoTags") or [] if isinstance(tag, str)}
+
+
+def reference(name: str) -> str:
+    """A name as the engine lists it among RepoTags: with its tag (":latest" when it has none), without
+    Docker Hub's implicit prefixes."""
+    for implicit in ("docker.io/library/", "docker.io/"):
+        if name.startswith(implicit):
+            name = name[len(implicit):]
+            break
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
 
 
 def missing_on(target: Target, minions: Sequence[Node], want: Sequence[Wanted]) -> dict[str, list[Wanted]]:
-    """Per minion (by name), the workloads its engine lacks or holds in another version."""
-    results = exec_on(target, [(m, inspect_argv([w.name for w in want])) for m in minions])
+    """Per minion (by name), the workloads its engine lacks or holds in another version (all of them
+    where its engine's list could not be read)."""
+    results = exec_on(target, [(m, LIST_ARGV) for m in minions])
     missing = {}
     for minion, result in zip(minions, results, strict=True):
-        ids = result.output.split("\n") if result.ok else []
-        lacking = [w for i, w in enumerate(want) if i >= len(ids) or ids[i].strip() != w.image_id]
+        tags = tagged(result.output) if result.ok else None
+        lacking = [w for w in want if tags is None or tags.get(reference(w.name)) != w.image_id]
         if lacking:
             missing[minion.name] = lacking
     return missing

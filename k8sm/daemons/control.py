@@ -163,9 +163,11 @@ def start(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: 
     parallel.raise_first(outcomes)
     if not wait:
         return []
-    if daemon.quorum:
-        members = lab.role(daemon.role)
-        running = [s for s in states(target, lab, daemon, members) if s.running]
+    members = lab.role(daemon.role)
+    if daemon.quorum and {n.name for n in nodes} != {m.name for m in members}:  # all started: a majority runs
+        from k8sm.daemons import health
+
+        running = [s for s in health.states(target, lab, daemon, members) if s.running]
         if len(running) < daemon.majority(lab):
             say(f"{daemon.title}: {len(running)} of {len(members)} members run; it becomes healthy once "
                 f"{daemon.majority(lab)} do (start the others with `invoke {daemon.task} --start`)")
