@@ -1,7 +1,8 @@
-"""GET requests to the local Docker engine over its unix socket, without the Docker SDK.
+"""GET requests to a Docker engine's unix socket, without the Docker SDK.
 
 For the one read-only request on `status`'s path (the lab's container list): importing
 the SDK (requests, urllib3, docker) costs several times more than the request itself.
+The socket is this machine's, or the -H host's through an SSH channel (Target.containers).
 Everything else uses the SDK through Target.docker.
 """
 
@@ -11,6 +12,7 @@ import http.client
 import json
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,26 +31,37 @@ def local_socket() -> str | None:
     return None
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
+Connect = Callable[[], Any]  # -> a connected stream (a socket, a paramiko channel)
+
+
+class _Connection(http.client.HTTPConnection):
+    def __init__(self, connect: Connect, timeout: float) -> None:
         super().__init__("docker", timeout=timeout)
-        self.socket_path = path
+        self._open = connect
 
     def connect(self) -> None:
+        self.sock = self._open()
+        self.sock.settimeout(self.timeout)
+
+
+def unix_socket(path: str, timeout: float) -> Connect:
+    """How to reach a unix socket of this machine."""
+    def connect() -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
+        sock.settimeout(timeout)
         try:
-            sock.connect(self.socket_path)
+            sock.connect(path)
         except OSError:
             sock.close()
             raise
-        self.sock = sock
+        return sock
+    return connect
 
 
-def get_json(socket_path: str, path: str, query: dict[str, str], timeout: float) -> Any:
-    """GET path?query from the engine; its JSON answer. Raises OSError when the engine cannot be
-    reached, EngineError when it answers with an error."""
-    conn = _UnixConnection(socket_path, timeout)
+def get_json(connect: Connect, path: str, query: dict[str, str], timeout: float) -> Any:
+    """GET path?query from the engine; its JSON answer. Raises OSError (or the connection's own
+    errors) when the engine cannot be reached, EngineError when it answers with an error."""
+    conn = _Connection(connect, timeout)
     try:
         conn.request("GET", f"{path}?{urlencode(query)}")
         response = conn.getresponse()
@@ -64,7 +77,7 @@ def get_json(socket_path: str, path: str, query: dict[str, str], timeout: float)
     return json.loads(body)
 
 
-def containers(socket_path: str, filters: dict[str, str], timeout: float) -> list[dict[str, Any]]:
+def containers(connect: Connect, filters: dict[str, str], timeout: float) -> list[dict[str, Any]]:
     """Every container (running or not) matching filters, as the SDK's APIClient.containers(all=True) gives them."""
     query = {"all": "1", "filters": json.dumps({key: [value] for key, value in filters.items()})}
-    return get_json(socket_path, "/containers/json", query, timeout)
+    return get_json(connect, "/containers/json", query, timeout)

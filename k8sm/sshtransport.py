@@ -73,6 +73,46 @@ class SessionLimitedTransport(paramiko.Transport):
                                 "check MaxSessions in its sshd_config (it must be at least 1)")
             time.sleep(_POLL)
 
+    def open_unix_socket(self, path: str, timeout: float | None = None) -> paramiko.Channel:
+        """A channel to a unix socket on the server: OpenSSH's direct-streamlocal@openssh.com, what
+        `ssh -L PORT:/path` uses. No session and no shell. Raises paramiko.ChannelException when the
+        server refuses (AllowStreamLocalForwarding no, no such socket, no permission on it).
+
+        paramiko opens only the channel kinds it knows; this is its open_channel with the
+        streamlocal request's fields (socket path, reserved string, reserved integer).
+        """
+        if not self.active:
+            raise paramiko.SSHException("SSH session not active")
+        timeout = self.channel_timeout if timeout is None else timeout
+        with self.lock:
+            window = self._sanitize_window_size(None)
+            packet = self._sanitize_packet_size(None)
+            chanid = self._next_channel()
+            m = paramiko.Message()
+            m.add_byte(paramiko.common.cMSG_CHANNEL_OPEN)
+            m.add_string("direct-streamlocal@openssh.com")
+            m.add_int(chanid)
+            m.add_int(window)
+            m.add_int(packet)
+            m.add_string(path)
+            m.add_string("")
+            m.add_int(0)
+            channel = paramiko.Channel(chanid)
+            self._channels.put(chanid, channel)
+            self.channel_events[chanid] = event = threading.Event()
+            self.channels_seen[chanid] = True
+            channel._set_transport(self)
+            channel._set_window(window, packet)
+        self._send_user_message(m)
+        deadline = time.monotonic() + timeout
+        while not event.wait(0.1):
+            if not self.active or time.monotonic() > deadline:
+                raise self.get_exception() or paramiko.SSHException("Unable to open channel.")
+        opened = self._channels.get(chanid)
+        if opened is None:
+            raise self.get_exception() or paramiko.SSHException("Unable to open channel.")
+        return opened
+
     def sessions_in_use(self) -> int:
         """Session channels open or being opened on this connection."""
         return sum(1 for channel in self._channels.values() if channel in self._sessions) + self._opening

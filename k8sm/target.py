@@ -102,7 +102,7 @@ class Target:
         if path is None or self._client is not None or not plain:
             return self.docker.containers(all=True, filters=filters)
         try:
-            return engineapi.containers(path, filters, API_TIMEOUT)
+            return engineapi.containers(engineapi.unix_socket(path, API_TIMEOUT), filters, API_TIMEOUT)
         except OSError as exc:
             raise engine_error(exc, f"unix://{path}") from None
 
@@ -214,6 +214,7 @@ class RemoteTarget(Target):
         super().__init__(conn, label)
         self._opened = False
         self._tcp_refused = False  # the server said it forwards no TCP connections
+        self._unix_refused = False  # its engine socket could not be used through a channel
 
     @property
     def timeout(self) -> int:
@@ -252,6 +253,46 @@ class RemoteTarget(Target):
             if exc.code == ADMINISTRATIVELY_PROHIBITED:
                 self._tcp_refused = True
             raise
+
+    def containers(self, filters: dict[str, str]) -> list[dict[str, Any]]:
+        """The containers matching filters. Until the SDK is connected anyway, they are read from the
+        host's engine socket through an SSH channel (direct-streamlocal: the SDK's import is spared)
+        and kept if the host's docker CLI, the engine k8sm uses there, lists the same ones; else,
+        and where the server refuses that channel, they are asked through the SDK."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        if self._client is None and not self._unix_refused:
+            self.open()
+            with ThreadPoolExecutor(max_workers=1) as pool:  # the CLI's session and the socket's channel at once
+                listed = pool.submit(self._cli_lists, filters)
+                found = self._containers_by_socket(filters)
+                if found and listed.result() == {c["Id"] for c in found}:
+                    return found
+            self._unix_refused = True
+        return self.docker.containers(all=True, filters=filters)
+
+    def _containers_by_socket(self, filters: dict[str, str]) -> list[dict[str, Any]]:
+        """The containers as the engine at the host's default socket lists them; [] where it cannot be read."""
+        import http.client
+
+        import paramiko
+
+        from k8sm import engineapi
+
+        opener = getattr(self.ctx.client.get_transport(), "open_unix_socket", None)  # k8sm's transport has it
+        if opener is None:
+            return []
+        try:
+            return engineapi.containers(lambda: opener(engineapi.DEFAULT_SOCKET, timeout=self.timeout),
+                                        filters, API_TIMEOUT)
+        except (paramiko.SSHException, EngineError, OSError, ValueError, http.client.HTTPException):
+            return []
+
+    def _cli_lists(self, filters: dict[str, str]) -> set[str] | None:
+        """The IDs of the containers the host's docker CLI lists for filters (one session); None if it fails."""
+        argv = ["docker", "ps", "--all", "--quiet", "--no-trunc", *(f"--filter={k}={v}" for k, v in filters.items())]
+        result = self.sh(argv, hide=True, warn=True)
+        return set(result.stdout.split()) if result.ok else None
 
     def _connect(self) -> docker.APIClient:
         from k8sm.sshdocker import api_client

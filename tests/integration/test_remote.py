@@ -131,6 +131,26 @@ def test_status_through_a_server_that_forwards_nothing_is_the_same(remote_lab, s
         server.stop()
 
 
+def test_status_through_ssh_needs_one_session(remote_lab, sshd, tmp_path_factory):
+    # MaxSessions 1: the docker CLI's check of the container list; the list itself comes through the
+    # engine's socket, the daemons' answers through TCP channels, neither of them a session
+    server = Sshd(tmp_path_factory.mktemp("sshd-onesession"), extra="MaxSessions 1").start()
+    try:
+        usual = succeeded(remote_lab.k8sm(*sshd.k8sm_args(), "status"))
+        assert succeeded(remote_lab.k8sm(*server.k8sm_args(), "status")).stdout == usual.stdout
+    finally:
+        server.stop()
+
+
+def test_status_through_a_server_that_forwards_no_socket_is_the_same(remote_lab, sshd, tmp_path_factory):
+    server = Sshd(tmp_path_factory.mktemp("sshd-nostreamlocal"), extra="AllowStreamLocalForwarding no").start()
+    try:
+        usual = succeeded(remote_lab.k8sm(*sshd.k8sm_args(), "status"))
+        assert succeeded(remote_lab.k8sm(*server.k8sm_args(), "status")).stdout == usual.stdout  # by the SDK
+    finally:
+        server.stop()
+
+
 def test_second_run_through_ssh_creates_nothing(remote_lab, sshd):
     run = succeeded(remote_lab.k8sm(*sshd.k8sm_args(), "run"))
     assert "nothing to do" in run.stdout

@@ -62,7 +62,7 @@ def test_the_list_is_asked_for_every_container_of_the_filter(engine, monkeypatch
 def test_an_engine_error_and_an_absent_engine_are_one_line_each(engine, monkeypatch, tmp_path):
     engine["answer"] = (500, json.dumps({"message": "something broke"}))
     with pytest.raises(EngineError, match="Docker engine error: 500 something broke"):
-        engineapi.containers(engine["path"], {}, 5)
+        engineapi.containers(engineapi.unix_socket(engine["path"], 5), {}, 5)
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'nothing.sock'}")
     with pytest.raises(EngineError, match="cannot reach the Docker engine at unix://"):
         Target(Context()).containers({})

@@ -341,3 +341,30 @@ def test_tcp_channels_are_not_sessions(transport):
         transport._channels.put(i, channel)  # as open_channel("direct-tcpip", ...) leaves them
     held = transport.open_session()  # noqa: F841 - kept open (the channel map holds weak references)
     assert transport.sessions_in_use() == 1
+
+
+def test_a_unix_socket_channel_names_its_socket_and_is_no_session(transport, monkeypatch):
+    """direct-streamlocal@openssh.com, as OpenSSH reads it: kind, channel, window, packet, path, "", 0."""
+    asked = []
+
+    def server(m, refuse=False):
+        reader = paramiko.Message(m.asbytes())
+        fields = (reader.get_byte(), reader.get_text(), reader.get_int(), reader.get_int(), reader.get_int(),
+                  reader.get_text(), reader.get_text(), reader.get_int())
+        asked.append(fields)
+        if refuse:
+            transport.saved_exception = paramiko.ChannelException(1, "Administratively prohibited")
+            transport._channels.delete(fields[2])
+        transport.channel_events[fields[2]].set()
+
+    transport.active = True
+    monkeypatch.setattr(transport, "_send_user_message", server)
+    channel = transport.open_unix_socket("/var/run/docker.sock", timeout=2)
+    kind, path, reserved = asked[0][1], asked[0][5], asked[0][6:]
+    assert (kind, path, reserved) == ("direct-streamlocal@openssh.com", "/var/run/docker.sock", ("", 0))
+    assert asked[0][0] == paramiko.common.cMSG_CHANNEL_OPEN and channel.get_id() == asked[0][2]
+    assert transport.sessions_in_use() == 0
+    monkeypatch.setattr(transport, "_send_user_message", lambda m: server(m, refuse=True))
+    with pytest.raises(paramiko.ChannelException):
+        transport.open_unix_socket("/nonexistent.sock", timeout=2)
+    transport.active = False
