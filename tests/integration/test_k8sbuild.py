@@ -77,7 +77,8 @@ def test_local_build_compiles_the_stand_ins_with_debians_go_and_the_edits(k8s_la
     assert edited_files(run.stdout) == [f"{VENDOR}/google/cadvisor/pages/static/standin_js.go -> standin_js_asset.go",
                                         f"{VENDOR}/google/cadvisor/fs/fs.go", "hack/lib/version.sh",
                                         "pkg/client/unversioned/helper.go",
-                                        "pkg/cloudprovider/providers/mesos/client.go"]
+                                        "pkg/cloudprovider/providers/mesos/client.go",
+                                        "pkg/kubelet/dockertools/docker.go"]
     assert f"{DIST} is ready" in run.stdout
     assert engine.inspect_image(DIST)["Config"]["Labels"]["io.k8sm.dist"] == "kubernetes"
     commit = git(k8s_lab.repo, "rev-parse", f"{K8S_REF}^{{commit}}")
@@ -90,7 +91,7 @@ def test_local_build_compiles_the_stand_ins_with_debians_go_and_the_edits(k8s_la
     # ... "0.0.0.0:8080" is a server address again, the renamed asset and the cgo code are in
     assert run_with_dist(engine, DIST, ["km", "apiserver"]) == (
         0, "STAND-IN km apiserver: server http://0.0.0.0:8080/api/v1, 42 bytes free, 21 bytes of script, "
-           "^.*\\._Ctype_char$, mesos state http://leader:5050/master/state\n")
+           "^.*\\._Ctype_char$, mesos state http://leader:5050/master/state, docker API \"1.21\"\n")
     assert not engine.containers(all=True, filters={"name": f"{k8s_lab.name}-k8s-build"})
     volume = engine.inspect_volume(f"{k8s_lab.name}-k8s-gocache")
     assert volume["Labels"]["io.k8sm.lab"] == k8s_lab.name

@@ -98,7 +98,8 @@ def test_each_edit_is_made_where_the_tree_has_the_problem_and_only_there(tmp_pat
                            f"{VENDOR}/google/cadvisor/fs/fs.go",
                            "hack/lib/version.sh",
                            "pkg/client/unversioned/helper.go",
-                           "pkg/cloudprovider/providers/mesos/client.go"]
+                           "pkg/cloudprovider/providers/mesos/client.go",
+                           "pkg/kubelet/dockertools/docker.go"]
     static = tree / VENDOR / "google/cadvisor/pages/static"
     assert sorted(p.name for p in static.iterdir()) == ["browser_js.go", "standin_js_asset.go"]
     assert "(*C.ulonglong)(unsafe.Pointer(&free))" in (tree / VENDOR / "google/cadvisor/fs/fs.go").read_text()
@@ -109,6 +110,9 @@ def test_each_edit_is_made_where_the_tree_has_the_problem_and_only_there(tmp_pat
     assert helper.count("return nil, err") == 1  # the second parse keeps its check
     client = (tree / "pkg/cloudprovider/providers/mesos/client.go").read_text()
     assert '"http://%s/master/state"' in client and '"http://%s/state.json"' not in client
+    docker = (tree / "pkg/kubelet/dockertools/docker.go").read_text()
+    assert 'docker.NewVersionedClient(dockerEndpoint, "1.21")' in docker
+    assert 'docker.NewVersionedClientFromEnv("1.21")' in docker and "docker.NewClient(" not in docker
     assert {name: (tree / name).read_bytes() for name in untouched} == before
     assert edits(tree) == []  # nothing left to do: a second run changes nothing
 
