@@ -97,7 +97,8 @@ def agent_argv(lab: Lab, node: Node, overrides: AgentOverrides = AgentOverrides(
 
 def master_probe_argv(lab: Lab, node: Node) -> list[str]:
     # The leading master answers 200 with its state; the others redirect (307) to it.
-    return http_probe(f"http://127.0.0.1:{lab.ports.mesos_master}/master/state")
+    # Mesos listens on --ip only (the node's address), never on 127.0.0.1.
+    return http_probe(f"http://{node.ip}:{lab.ports.mesos_master}/master/state")
 
 
 def parse_master_probe(output: str) -> Health:
@@ -115,7 +116,7 @@ def parse_master_probe(output: str) -> Health:
 
 
 def agent_probe_argv(lab: Lab, node: Node) -> list[str]:
-    return http_probe(f"http://127.0.0.1:{lab.ports.mesos_agent}/state")
+    return http_probe(f"http://{node.ip}:{lab.ports.mesos_agent}/state")
 
 
 def parse_agent_probe(output: str) -> Health:

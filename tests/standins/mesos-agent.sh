@@ -6,7 +6,7 @@
 #   - records its argv in WORK_DIR/standin-argv
 #   - with the docker containerizer, needs the minion's own Docker engine, like a
 #     real agent (exits 1 if `docker info` fails for 10 s)
-#   - serves /state with standin-httpd on --port, with master_hostname once it
+#   - serves /state with standin-httpd on --ip:--port (as real Mesos binds), with master_hostname once it
 #     has registered
 #   - registers with the leading stand-in master: asks each ZooKeeper host of
 #     --master on port 5050 (the stand-in masters' port) for /master/state; the
@@ -39,7 +39,7 @@ www=$work/standin-www
 rm -rf "$www"; mkdir -p "$www"
 printf '{"id":"standin-%s","hostname":"%s","pid":"slave(1)@%s:%s"}\n' "$hostname" "$hostname" "$ip" "$port" > "$www/state"
 here=$(dirname "$(readlink -f "$0")")
-"$here/../libexec/k8sm-standin/standin-httpd" "$port" "$www" &
+"$here/../libexec/k8sm-standin/standin-httpd" "$port" "$www" "$ip" &
 trap 'kill $(jobs -p) 2>/dev/null; exit 0' TERM INT
 
 hosts=${master#zk://}; hosts=${hosts%%/*}

@@ -8,7 +8,7 @@
 #   - contends for leadership like Mesos: an ephemeral sequential znode
 #     ZK_PATH/json.info_N holding MasterInfo JSON, in the real ZooKeeper of the lab
 #     (session timeout 4 s, so a killed master's znode goes away quickly)
-#   - serves, with standin-httpd on --port: /health; /master/state (200 with
+#   - serves, with standin-httpd on --ip:--port (as real Mesos binds): /health; /master/state (200 with
 #     pid and leader when leading, 307 to the leader otherwise); /master/slaves
 #     listing the agents that registered through PUT /standin/agents/HOSTNAME;
 #     /master/frameworks (307 unless leading) listing the frameworks PUT to
@@ -37,7 +37,7 @@ mkdir -p "$www/master" "$www/standin/agents" "$www/standin/frameworks"
 echo OK > "$www/health"
 
 here=$(dirname "$(readlink -f "$0")")
-"$here/../libexec/k8sm-standin/standin-httpd" "$port" "$www" &
+"$here/../libexec/k8sm-standin/standin-httpd" "$port" "$www" "$ip" &
 
 zk_hosts=${zk#zk://}; zk_hosts=${zk_hosts%%/*}
 zk_path=/${zk#zk://*/}
