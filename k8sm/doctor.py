@@ -55,7 +55,7 @@ def diagnose_host(target: Target, lab: Lab) -> list[Finding]:
         return [Finding("docker engine", "fail", exc.message, exc.hint or "")]
     findings = [Finding("docker engine", "ok", f"Docker {version.get('Version')} (API {version.get('ApiVersion')}) "
                                                f"on {target.label}")]
-    for check in (_security, _subnet, _ports, _disk, _base_image, _images, _dists):
+    for check in (_security, _subnet, _ports, _disk, _base_image, _images, _dists, _open_files):
         try:
             findings.extend(check(target, lab))
         except K8smError as exc:
@@ -190,6 +190,33 @@ def _dists(target: Target, lab: Lab) -> list[Finding]:
             found.append(Finding(f"{dist.name} binaries", "warn", f"{ref} is missing: `up` skips {what}",
                                  f"`invoke {dist.build_task}`"))
     return found
+
+
+#: The open-files limit kube-proxy sets for itself (km's executors run it with --run-proxy).
+PROXY_OPEN_FILES = 64000
+
+
+def _open_files(target: Target, lab: Lab) -> list[Finding]:
+    """Whether the engine's containers may raise their open-files limit as far as kube-proxy does."""
+    if not lab.kubernetes.run_proxy:
+        return [Finding("open files", "ok", "kube-proxy is off (kubernetes.run_proxy: false)")]
+    image = lab.images.base
+    if inspect_image_id(target, image) is None:
+        return [Finding("open files", "warn", f"not tested: base image {image} is missing")]
+    api = target.docker
+    container = api.create_container(image, ["sh", "-c", "ulimit -Hn"], labels={"io.k8sm.doctor": "probe"})
+    try:
+        api.start(container)
+        api.wait(container, timeout=30)
+        text = api.logs(container).decode(errors="replace").strip()
+    finally:
+        api.remove_container(container, force=True)
+    if text == "unlimited" or (text.isascii() and text.isdigit() and int(text) >= PROXY_OPEN_FILES):
+        return [Finding("open files", "ok", f"containers may open {text} files (kube-proxy asks {PROXY_OPEN_FILES})")]
+    return [Finding("open files", "warn", f"containers may open at most {text} files; kube-proxy sets "
+                                          f"{PROXY_OPEN_FILES} and exits, so km's executors run without it",
+                    "set kubernetes.run_proxy: false in hosts.yaml, or raise the engine's open-files limit "
+                    "(LimitNOFILE of dockerd)")]
 
 
 def table(findings: list[Finding]) -> str:

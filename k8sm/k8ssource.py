@@ -54,7 +54,7 @@ def prepare(target: Target, source: Source, say: Say) -> str:
     if not target.sh(["git", "-C", checkout, "cat-file", "-e", f"{commit}:contrib/mesos"], hide=True, warn=True).ok:
         raise K8smError(f"Kubernetes {ref} has no contrib/mesos, so no km: Kubernetes-on-Mesos lived in the "
                         "Kubernetes tree only in the v1.x releases before it moved out",
-                        "choose such a ref (the original used v1.0/v1.1; the default is commit 7a33a4b0 of "
+                        "choose such a ref (the original used v1.0/v1.1; the default is commit c18d872f of "
                         "October 2015) as kubernetes.ref in hosts.yaml")
     return commit
 

@@ -208,8 +208,11 @@ class KubernetesSettings:
     """Kubernetes-on-Mesos: the source `build.k8s` builds, and the km daemons' settings."""
 
     repo: str = "https://github.com/kubernetes/kubernetes"
-    #: Kubernetes of October 2015 (next to the v1.1 branch point): km from it ran on Mesos 1.11 in the lab
-    ref: str = "7a33a4b0e9c54b7001730115c33f7c5b07d25b00"
+    #: Kubernetes of 5 October 2015 (a merge on master before the v1.1 branch): the nginx pod ran
+    #: on Mesos 1.11 agents with km from it. Its neighbours do not run here: 7a33a4b0 (a few commits
+    #: before) has the kubelet's nil OOMAdjuster panic, fixed by 54e99d9f; from 9 October the
+    #: kubelet writes host sysctls (vm.overcommit_memory, ...), which a container may not.
+    ref: str = "c18d872f1ac92564e24c9a0b03c08889217663c1"
     checkout: str = "/opt/kubernetes"
     service_cluster_ip_range: str = "10.10.10.0/24"
     cluster_dns: str = "10.10.10.10"
@@ -220,6 +223,9 @@ class KubernetesSettings:
     #: k8sm makes both and loads them there (k8sm.workloads): no registry is asked.
     nginx_image: str = "k8sm/nginx:bookworm"
     pause_image: str = "k8sm/pause:0.8.0"
+    #: kube-proxy beside each executor (km's --run-proxy). It raises its open-files limit to
+    #: 64000 and exits where the engine's containers cannot (a hard limit below that).
+    run_proxy: bool = True
 
 
 @dataclass(frozen=True)
@@ -569,7 +575,15 @@ class _Reader:
             log_level=log_level,
             nginx_image=self.string(m, "nginx_image", key, d.nginx_image, _IMAGE_REF, "an image reference"),
             pause_image=self.string(m, "pause_image", key, d.pause_image, _IMAGE_REF, "an image reference"),
+            run_proxy=self.boolean(m, "run_proxy", key, d.run_proxy),
         )
+
+    def boolean(self, m: dict[str, Any], k: str, key: str, default: bool) -> bool:
+        value = m.get(k, default)
+        if not isinstance(value, bool):
+            self.bad(f"{key}.{k}", f"must be true or false, not {_kind(value)}")
+            return default
+        return value
 
     def network(self, value: Any, lab_name: str) -> Network:
         m = self.mapping(value, "network", ("name", "subnet", "first_ip"))

@@ -25,7 +25,10 @@ _ENGINE_INFO = re.compile(r'^engine_daemon_engine_info\{[^}\n]*\bversion="([^"\n
 
 def argv(lab: Lab, node: Node) -> list[str]:
     # k8sm-dind makes /sys and the cgroups writable where the container is not privileged.
-    return ["k8sm-dind", f"--host={SOCKET}", "--data-root=/var/lib/docker", f"--metrics-addr={node.ip}:{METRICS_PORT}"]
+    # Shareable IPC: km's kubelet (2015) puts a pod's containers into its pause container's IPC
+    # namespace, which engines since Docker 18.09 refuse unless that container is shareable.
+    return ["k8sm-dind", f"--host={SOCKET}", "--data-root=/var/lib/docker", f"--metrics-addr={node.ip}:{METRICS_PORT}",
+            "--default-ipc-mode=shareable"]
 
 
 def probe_argv(lab: Lab, node: Node) -> list[str]:

@@ -96,6 +96,7 @@ def scheduler_argv(lab: Lab, node: Node) -> list[str]:
         f"--kubelet-pod-infra-container-image={k.pause_image}",
         # the agents run executors without cgroups (--launcher=posix): nothing to move pods into
         "--contain-pod-resources=false",
+        f"--run-proxy={str(k.run_proxy).lower()}",
         _verbosity(lab),
     ]
 

@@ -97,7 +97,7 @@ def k8s(c, local=False, release=False, prebuilt=None, ref=None, repo=None, check
         keep_builder=False, verbose=False):
     """Build km (Kubernetes-on-Mesos) and kubectl from Kubernetes v1.x source into the kubernetes dist image.
 
-    The ref (kubernetes.ref in hosts.yaml, or --ref; default the verified commit 7a33a4b0) must have contrib/mesos.
+    The ref (kubernetes.ref in hosts.yaml, or --ref; default the verified commit c18d872f) must have contrib/mesos.
     By default (--local) its tree is copied out of the checkout with `git archive` and built
     in a builder container with Debian's Go; compatibility edits for today's Go are made
     where the tree needs them, and printed. --release runs the original's `make release`;

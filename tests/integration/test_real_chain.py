@@ -58,7 +58,7 @@ def real_lab(make_lab, engine, base_image):
         repository, _, tag = (PREFIX + name).rpartition(":")
         engine.tag(SOURCE_PREFIX + name, repository, tag)
     lab = make_lab(SEED_NODES, images=f"{{base: {base_image}, prefix: {PREFIX}}}",
-                   kubernetes=f"{{ref: {CHECKOUT.kubernetes.ref}}}")
+                   kubernetes=f"{{ref: {CHECKOUT.kubernetes.ref}, run_proxy: {str(CHECKOUT.kubernetes.run_proxy).lower()}}}")
     started = time.monotonic()
     lab.up_run = succeeded(lab.invoke("up", timeout=3600))
     lab.up_seconds = time.monotonic() - started
@@ -155,7 +155,8 @@ def _host_port(pod: dict) -> int:
 
 
 def _mesos_task(lab, state: str) -> bool:
-    code, out = lab.exec("mesos-master-0", "curl", "-sL", "--max-time", "5", "http://127.0.0.1:5050/master/tasks")
+    master = topology.load(lab.hosts).node("mesos-master-0")  # Mesos listens on its node's address only
+    code, out = lab.exec(master.name, "curl", "-sL", "--max-time", "5", f"http://{master.ip}:5050/master/tasks")
     try:
         tasks = json.loads(out).get("tasks", []) if code == 0 else []
     except ValueError:

@@ -103,8 +103,24 @@ def test_km_argv_default(lab):
         "km", "scheduler", "--address=172.30.1.7", "--port=10251", f"--mesos-master={zk}", f"--etcd-servers={etcd}",
         "--mesos-user=root", "--api-servers=http://172.30.1.7:8080", "--cluster-dns=10.10.10.10",
         "--cluster-domain=cluster.local", "--framework-name=Kubernetes",
-        "--kubelet-pod-infra-container-image=k8sm/pause:0.8.0", "--contain-pod-resources=false", "--v=2",
+        "--kubelet-pod-infra-container-image=k8sm/pause:0.8.0", "--contain-pod-resources=false",
+        "--run-proxy=false", "--v=2",
     ]
+
+
+@pytest.mark.parametrize(("setting", "flag"), [("", "--run-proxy=true"), ("run_proxy: true", "--run-proxy=true"),
+                                               ("run_proxy: false", "--run-proxy=false")])
+def test_kube_proxy_follows_the_run_proxy_setting_and_is_on_by_default(setting, flag):
+    lab = topology.parse(f"kubernetes: {{{setting}}}\nnodes:\n  - {{name: etcd-0, role: etcd}}\n"
+                         "  - {name: mesos-master-0, role: mesos-master}\n"
+                         "  - {name: kubernetes-mesos, role: framework}\n")
+    assert flag in km.scheduler_argv(lab, lab.node("kubernetes-mesos"))
+
+
+@pytest.mark.parametrize("value", ["yes-please", "1", "[true]"])
+def test_run_proxy_must_be_a_boolean(value):
+    with pytest.raises(topology.TopologyError, match=r"kubernetes\.run_proxy.*true or false"):
+        topology.parse(f"kubernetes: {{run_proxy: {value}}}\nnodes:\n  - {{name: fw, role: framework}}\n")
 
 
 @pytest.mark.parametrize(("output", "healthy", "detail"), [
