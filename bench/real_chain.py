@@ -86,7 +86,8 @@ def main() -> None:
             f"lab: {{name: {name}, container_prefix: {name}-}}\n"
             f"network: {{name: {name}, subnet: {subnet}, first_ip: {first}}}\n"
             f"images: {{base: {checkout.images.base}, prefix: {prefix}}}\n"
-            f"kubernetes: {{ref: {checkout.kubernetes.ref}}}\n"
+            f"kubernetes: {{ref: {checkout.kubernetes.ref}, "
+            f"run_proxy: {str(checkout.kubernetes.run_proxy).lower()}}}\n"
             "nodes:\n" + "".join(f"  - {{name: {n}, role: {r}}}\n" for n, r in SEED.items()))
         try:
             print("building the images (not timed) ...", flush=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 from k8sm.daemons import control
 from k8sm.daemons.base import http_probe, parse_http
+from k8sm.daemons.km import SCHEDULER
 from k8sm.daemons.mesos import MESOS_AGENT, MESOS_MASTER, Leader, leader
 from k8sm.daemons.zookeeper import zk_url
 from k8sm.drills import Verdict
@@ -32,6 +33,8 @@ Say = Callable[[str], None]
 MASTER_FAILOVER_LIMIT = 40.0
 AGENT_REREGISTER_LIMIT = 60.0
 LONG_TASK = "drill-long-task"
+#: km's scheduler notices a lost master at its next message to it (its reconciliation, ~15 s here).
+SCHEDULER_NOTICE_LIMIT = 45.0
 
 
 def master_drill(target: Target, lab: Lab, say: Say) -> Verdict:
@@ -55,7 +58,28 @@ def master_drill(target: Target, lab: Lab, say: Say) -> Verdict:
         return Verdict("mesos-master", False, f"no new leading master within {MASTER_FAILOVER_LIMIT:.0f} s "
                                               f"(waited {took:.1f} s)")
     return Verdict("mesos-master", True, f"{new} leads {took:.1f} s after {victim.name} was killed; "
-                                         f"{victim.name} rejoined as a standby")
+                                         f"{victim.name} rejoined as a standby" + _scheduler_after_failover(target, lab, say))
+
+
+def _scheduler_after_failover(target: Target, lab: Lab, say: Say) -> str:
+    """km's scheduler (2015) exits when its leading master goes away ("fatal scheduler error"):
+    start it again where it ran, so the drill leaves the lab whole, and say what happened."""
+    frameworks = lab.role(SCHEDULER.role)
+    if not frameworks:
+        return ""
+    deadline = time.monotonic() + SCHEDULER_NOTICE_LIMIT
+    while True:
+        state = control.states(target, lab, SCHEDULER, frameworks[:1])[0]
+        if not state.installed or state.healthy or time.monotonic() > deadline:
+            break
+        if state.stopped:
+            say("mesos-master drill: km scheduler exited with its master; starting it again")
+            control.start(target, lab, SCHEDULER, frameworks[:1], say, timeout=lab.timeouts.of("scheduler"))
+            return "; km scheduler exited with its master and re-registered after a restart"
+        time.sleep(1.0)
+    if state.healthy:
+        return "; km scheduler stayed registered"
+    return "" if not state.installed else f"; km scheduler not registered with the new leader ({state.summary})"
 
 
 def agent_drill(target: Target, lab: Lab, say: Say) -> Verdict:

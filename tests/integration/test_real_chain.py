@@ -128,6 +128,11 @@ def test_nginx_pod_runs_on_a_minion_and_answers(real_lab):
 def test_master_and_agent_drills_pass(real_lab):
     run = succeeded(real_lab.invoke("drill", "--only", "mesos-master", "--only", "mesos-agent", timeout=900))
     assert run.stdout.count(" PASS ") == 2, run.stdout
+    # km's scheduler (2015) exits with its master: the drill starts it again, and it re-registers
+    assert "km scheduler exited with its master and re-registered" in run.stdout or \
+        "km scheduler stayed registered" in run.stdout, run.stdout
+    scheduler = daemons_of(status_json(real_lab), "scheduler")
+    assert scheduler[0]["state"] == "healthy" and scheduler[0]["detail"].startswith("registered with Mesos as")
 
 
 def _names(lab, kind: str) -> list[str]:
