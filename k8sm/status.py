@@ -147,8 +147,20 @@ def layer_health(rows: Sequence[NodeStatus]) -> dict[str, bool]:
             health[name] = all(r.container == "running" for r in rows)
         else:
             states = [d for r in rows for d in r.daemons if d.daemon in members and d.counts]
-            health[name] = all(d.healthy for d in states)
+            health[name] = all(d.healthy for d in states) and not (
+                "mesos-master" in members and _masters_without_leader(rows))
     return health
+
+
+def _masters_without_leader(rows: Sequence[NodeStatus]) -> bool:
+    """Mesos masters that all answer, none of them leading: healthy one by one, but the
+    cluster does no work (e.g. while a new leader is elected, or without a quorum). Not
+    judged while some master's state is unknown (it may be the leader)."""
+    masters = [d for r in rows for d in r.daemons if d.daemon == "mesos-master"]
+    if any(not d.known for d in masters):
+        return False
+    answering = [d for d in masters if d.installed and d.running and d.healthy]
+    return bool(answering) and not any(d.detail == "leader" for d in answering)
 
 
 def exit_code(rows: Sequence[NodeStatus]) -> int:

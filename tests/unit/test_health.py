@@ -136,6 +136,9 @@ class FakeLab:
 
     def exec_probe(self, node: str, name: str) -> str:
         """What the in-container probe prints for a running daemon (healthy, as the lab is)."""
+        if name == "mesos-master" and node == MASTERS[0].container:  # the leader, as on the network
+            state = {"pid": f"master@{MASTERS[0].ip}:5050", "leader": f"master@{MASTERS[0].ip}:5050"}
+            return f"{json.dumps(state)}\n@@http 200"
         return {"etcd": '{"state":"StateFollower","leaderInfo":{"leader":"x"}}\n@@http 200',
                 "zookeeper": "Mode: follower", "docker": '{"Version":"20.10.24+dfsg1"}\n@@http 200',
                 "mesos-master": "\n@@http 307", "mesos-slave": '{"master_hostname":"m"}\n@@http 200',

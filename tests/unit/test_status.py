@@ -150,6 +150,26 @@ def test_a_stopped_etcd_container_makes_the_etcd_layer_unhealthy_too():
     assert status.as_json(LAB, "fake", rows)["layers"]["etcd/zookeeper"] == "unhealthy"
 
 
+def master(i: int, detail: str, **kw) -> status.NodeStatus:
+    name = f"mesos-master-{i}"
+    return node_row(name, "running", DaemonState(name, "mesos-master", kw.pop("running", True), 1,
+                                                 kw.pop("healthy", True), detail, **kw))
+
+
+def test_masters_that_all_stand_by_leave_the_mesos_layer_unhealthy():
+    assert status.exit_code([master(0, "leader"), master(1, "standby"), master(2, "standby")]) == 0
+    # each answers, none leads: no work is done (an election under way, no quorum)
+    assert status.exit_code([master(0, "standby"), master(1, "standby"), master(2, "standby")]) == 4
+    rows = [master(0, "standby"), master(1, "", running=False, healthy=None), master(2, "standby")]
+    assert status.exit_code(rows) == 4
+    # a master whose state is unknown may be the leader: no judgement, only the unknown bit
+    rows = [master(0, "standby"), master(1, "", running=False, healthy=None, probe_error="lost"), master(2, "standby")]
+    assert status.exit_code(rows) == status.UNKNOWN_BIT
+    # Mesos not installed: nothing to lead
+    rows = [master(i, "", running=False, healthy=None, installed=False) for i in range(3)]
+    assert status.exit_code(rows) == 0
+
+
 def test_json_shows_unknown_with_its_reason():
     rows = [node_row("etcd-0", "running", DaemonState("etcd-0", "etcd", False, probe_error="no answer"))]
     daemon = status.as_json(LAB, "fake", rows)["nodes"][0]["daemons"][0]
