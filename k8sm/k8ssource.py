@@ -6,13 +6,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from k8sm.errors import K8smError
+from k8sm.errors import K8smError, shown
 from k8sm.target import Target
+from k8sm.topology import _ABSOLUTE_PATH, _GIT_REF, _GIT_URL
 
 Say = Callable[[str], None]
 
-#: A tag, branch or commit; never starts with "-" (git would read an option).
-REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+#: A tag, branch or commit; never starts with "-" (git would read an option). The same rule
+#: as kubernetes.ref in hosts.yaml, always as a full match (a trailing newline is refused).
+REF: re.Pattern[str] = _GIT_REF
 
 
 @dataclass(frozen=True)
@@ -26,14 +28,26 @@ class Source:
 
 
 def check_ref(ref: str) -> str:
-    if not REF.match(ref):
-        raise K8smError(f"{ref!r} is not a git ref (a tag, branch or commit)")
+    if not REF.fullmatch(ref):
+        raise K8smError(f"{shown(ref)} is not a git ref (a tag, branch or commit)")
     return ref
+
+
+def check_source(source: Source) -> Source:
+    """The source, if --repo / --checkout hold what hosts.yaml would accept there; else one line."""
+    check_ref(source.ref)
+    if not _GIT_URL.fullmatch(source.repo):
+        raise K8smError(f"--repo {shown(source.repo)} is not a git URL (http(s)://, ssh://, git://, file://) "
+                        "or an absolute path")
+    if not _ABSOLUTE_PATH.fullmatch(source.checkout):
+        raise K8smError(f"--checkout {shown(source.checkout)} is not an absolute path "
+                        "(letters, digits and . _ / - only)")
+    return source
 
 
 def prepare(target: Target, source: Source, say: Say) -> str:
     """Clone or reuse the checkout, fetch the ref if missing, check it has contrib/mesos; its commit."""
-    checkout, ref = source.checkout, check_ref(source.ref)
+    checkout, ref = source.checkout, check_source(source).ref
     if target.sh(["test", "-d", f"{checkout}/.git"], hide=True, warn=True).ok:
         say(f"using the existing checkout {checkout}")
         if not resolve(target, checkout, ref) and source.fetch:

@@ -13,7 +13,7 @@ from k8sm import images
 from k8sm.buildbox import progress_line
 from k8sm.errors import K8smError
 from k8sm.k8sbuild import choose_mode, unreachable_sites
-from k8sm.k8ssource import check_ref, version_of
+from k8sm.k8ssource import Source, check_ref, check_source, version_of
 from tests.cli import ROOT
 
 SCRIPT = ROOT / "scripts" / "k8sm-build-k8s"
@@ -36,10 +36,23 @@ def test_refs_that_are_accepted(ref):
     assert check_ref(ref) == ref
 
 
-@pytest.mark.parametrize("ref", ["--upload-pack=x", "-b", "", "v1 .1", "a;b", "$(x)"])
+@pytest.mark.parametrize("ref", ["--upload-pack=x", "-b", "", "v1 .1", "a;b", "$(x)", "v1.1.8\n", "v1\nx"])
 def test_refs_that_git_could_read_as_options_or_a_shell_would_split_are_refused(ref):
     with pytest.raises(K8smError, match="is not a git ref"):
         check_ref(ref)
+
+
+@pytest.mark.parametrize(("repo", "checkout", "wrong"), [
+    ("https://github.com/kubernetes/kubernetes\n", "/opt/kubernetes", "--repo"),
+    ("--upload-pack=touch /tmp/x", "/opt/kubernetes", "--repo"),
+    ("https://github.com/kubernetes/kubernetes", "relative/dir", "--checkout"),
+    ("https://github.com/kubernetes/kubernetes", "/opt/k8s\n", "--checkout"),
+    ("https://github.com/kubernetes/kubernetes", "/opt/$(id)", "--checkout"),
+])
+def test_repo_and_checkout_options_are_checked_as_hosts_yaml_would(repo, checkout, wrong):
+    with pytest.raises(K8smError, match=f"^{wrong} "):
+        check_source(Source(repo, checkout, "v1.1.8"))
+    assert check_source(Source("/srv/kubernetes.git", "/opt/kubernetes", "v1.1.8")).checkout == "/opt/kubernetes"
 
 
 def test_version_is_git_describe_else_the_commit():
