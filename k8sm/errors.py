@@ -64,6 +64,10 @@ class EngineError(K8smError):
     """The Docker engine is unreachable or refused an operation."""
 
 
+class HostUnreachable(K8smError):
+    """A host the lab runs on cannot be reached over SSH, or refused the connection."""
+
+
 class ImageMissing(K8smError):
     """An image the lab needs is not on the engine."""
 

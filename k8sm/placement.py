@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from k8sm import parallel
-from k8sm.errors import EngineError, K8smError
+from k8sm.errors import EngineError, HostUnreachable, K8smError
 from k8sm.target import ContainerUnavailable, ExecResult, Job, Target, Where
 from k8sm.topology import Lab, Node, PhysicalHost
 
@@ -108,7 +108,7 @@ def on_host(host: str, error: BaseException) -> BaseException:
     if isinstance(error, ContainerUnavailable) or not isinstance(error, K8smError) \
             or error.message.startswith(f"host {host}: "):
         return error
-    kind = EngineError if isinstance(error, EngineError) else K8smError
+    kind = type(error) if isinstance(error, (EngineError, HostUnreachable)) else K8smError
     return kind(f"host {host}: {error.message}", error.hint)
 
 

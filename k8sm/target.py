@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from k8sm.errors import EngineError, K8smError
+from k8sm.errors import EngineError, HostUnreachable, K8smError
 
 if TYPE_CHECKING:
     import docker
@@ -447,22 +447,22 @@ def ssh_error(exc: BaseException, label: str, timeout: int, *, key_problem: K8sm
     if found is not None:
         return found
     if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError) or isinstance(exc, ConnectionRefusedError):
-        return K8smError(f"{host} refused the SSH connection", "check the host and port, and that sshd runs there")
+        return HostUnreachable(f"{host} refused the SSH connection", "check the host and port, and that sshd runs there")
     if isinstance(exc, socket.gaierror):
-        return K8smError(f"cannot resolve the host name in {shown}", "check the spelling, or use an IP address")
+        return HostUnreachable(f"cannot resolve the host name in {shown}", "check the spelling, or use an IP address")
     text = str(exc).lower()
     if isinstance(exc, (socket.timeout, TimeoutError)) or any(
             s in text for s in ("banner", "timed out", "no existing session")):
-        return K8smError(f"{host} did not answer within {timeout}s", "check that the host is up and reachable "
+        return HostUnreachable(f"{host} did not answer within {timeout}s", "check that the host is up and reachable "
                          "(raise the limit with -t SECONDS)")
     if key_problem is not None and isinstance(exc, paramiko.SSHException):
         return key_problem
     if isinstance(exc, paramiko.AuthenticationException):
-        return K8smError(f"SSH authentication failed for {shown}",
+        return HostUnreachable(f"SSH authentication failed for {shown}",
                          "check the key (-i KEY), your ssh-agent, or the user name (user@host)")
     if isinstance(exc, OSError):
-        return K8smError(f"cannot connect to {host}: {exc.strerror or exc}")
-    return K8smError(f"SSH error with {shown}: {_first_line(exc) if str(exc) else type(exc).__name__}")
+        return HostUnreachable(f"cannot connect to {host}: {exc.strerror or exc}")
+    return HostUnreachable(f"SSH error with {shown}: {_first_line(exc) if str(exc) else type(exc).__name__}")
 
 
 def _host_key_error(exc: BaseException, host: str, bare: str) -> K8smError | None:
@@ -474,17 +474,17 @@ def _host_key_error(exc: BaseException, host: str, bare: str) -> K8smError | Non
     name = getattr(exc, "host", None) or _known_hosts_name(bare)
     where = f" ({exc.where})" if getattr(exc, "where", "") else ""
     if isinstance(exc, sshkeys.HostKeyRevoked):
-        return K8smError(f"the host key of {host} is marked as REVOKED in known_hosts{where}: refusing to connect, "
+        return HostUnreachable(f"the host key of {host} is marked as REVOKED in known_hosts{where}: refusing to connect, "
                          "a revoked key may be a stolen one used to impersonate the host",
                          "ask the host's administrator for its new key")
     if isinstance(exc, (sshkeys.HostKeyChanged, paramiko.BadHostKeyException)):
-        return K8smError(f"the host key of {host} has CHANGED since it was recorded in known_hosts{where}: "
+        return HostUnreachable(f"the host key of {host} has CHANGED since it was recorded in known_hosts{where}: "
                          "someone may be intercepting the connection",
                          f"if the change is expected, remove the old key (ssh-keygen -R '{name}') "
                          "and verify the new one")
     if isinstance(exc, sshkeys.HostKeyUnknown) or (
             isinstance(exc, paramiko.SSHException) and "known_hosts" in str(exc)):
-        return K8smError(f"the host key of {host} is not in known_hosts",
+        return HostUnreachable(f"the host key of {host} is not in known_hosts",
                          "verify it and add it (ssh once, or ssh-keyscan -p PORT HOST >> ~/.ssh/known_hosts), "
                          "or pass --accept-host-key to trust it for this run")
     return None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from invoke import Exit, task
 
-from k8sm.errors import EngineError, K8smError
+from k8sm.errors import EngineError, HostUnreachable, K8smError
 from k8sm.tasks._args import K8smTask
 
 if TYPE_CHECKING:
@@ -37,12 +37,12 @@ def k8sm_task(*, unreachable_code: int = 1, **kwargs: Any) -> Callable[[F], Any]
                 try:
                     _open_if_remote(c)
                 except K8smError as exc:  # the SSH host cannot be reached or refuses us
-                    raise Unreachable(exc.message, exc.hint) from None
+                    raise HostUnreachable(exc.message, exc.hint) from None
                 return fn(c, *args, **kw)
             except K8smError as exc:
                 if os.environ.get("K8SM_DEBUG"):
                     raise
-                code = unreachable_code if isinstance(exc, (EngineError, Unreachable)) else 1
+                code = unreachable_code if isinstance(exc, (EngineError, HostUnreachable)) else 1
                 raise Exit(f"k8sm: {exc}", code=code) from None
             except KeyboardInterrupt:
                 raise Exit("k8sm: interrupted; running the task again finishes the job", code=130) from None
@@ -57,10 +57,6 @@ def k8sm_task(*, unreachable_code: int = 1, **kwargs: Any) -> Callable[[F], Any]
         return task(klass=K8smTask, **kwargs)(guarded)
 
     return decorate
-
-
-class Unreachable(K8smError):
-    """The task's SSH host could not be reached or refused the connection."""
 
 
 def _open_if_remote(c: Context) -> None:

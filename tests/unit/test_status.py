@@ -14,7 +14,7 @@ import pytest
 from k8sm import daemons, status, topology
 from k8sm.daemons import control
 from k8sm.daemons.base import DaemonState
-from k8sm.errors import EngineError
+from k8sm.errors import EngineError, HostUnreachable
 from k8sm.node import LOST
 from k8sm.placement import Placement
 from k8sm.target import ExecResult, Target
@@ -288,6 +288,31 @@ def test_no_host_reachable_is_the_whole_engine_error():
     a, b = HostTarget("root@a", [], down=True), HostTarget("root@b", [], down=True)
     with pytest.raises(EngineError, match="^host a: no Docker engine is running on root@a"):
         status.collect(Placement(SPREAD, {"a": a, "b": b}, {n.name: n.host for n in SPREAD.nodes}), SPREAD)
+
+
+class SshDownTarget(HostTarget):
+    """A host whose SSH connection fails (the error SSH failures become)."""
+
+    def _connect(self):
+        raise HostUnreachable(f"{self.label} refused the SSH connection", "check that sshd runs there")
+
+
+def test_no_host_reachable_over_ssh_keeps_its_kind_so_status_exits_32():
+    a, b = SshDownTarget("root@a", [], down=True), SshDownTarget("root@b", [], down=True)
+    with pytest.raises(HostUnreachable, match="^host a: root@a refused the SSH connection"):
+        status.collect(Placement(SPREAD, {"a": a, "b": b}, {n.name: n.host for n in SPREAD.nodes}), SPREAD)
+
+
+def test_ssh_connection_failures_are_host_unreachable():
+    import socket
+
+    import paramiko
+
+    from k8sm.target import ssh_error
+
+    for exc in (ConnectionRefusedError(111, "refused"), socket.gaierror(-2, "unknown"), socket.timeout("timed out"),
+                paramiko.AuthenticationException("no"), OSError(113, "No route to host")):
+        assert isinstance(ssh_error(exc, "root@h", 5), HostUnreachable), exc
 
 
 def test_a_one_host_table_has_no_host_column():
