@@ -578,6 +578,15 @@ class _Reader:
             run_proxy=self.boolean(m, "run_proxy", key, d.run_proxy),
         )
 
+    def ssh_address(self, address: str, path: str) -> None:
+        """Report an address that ssh would not take (brackets, port), as -H would."""
+        from k8sm.sshaddr import parse_address
+
+        try:
+            parse_address(address, what="")
+        except K8smError as exc:
+            self.bad(path, exc.message.strip())
+
     def boolean(self, m: dict[str, Any], k: str, key: str, default: bool) -> bool:
         value = m.get(k, default)
         if not isinstance(value, bool):
@@ -654,6 +663,8 @@ class _Reader:
             address = self.string(sm, "address", key, "", _SSH_ADDRESS, "an SSH address (user@host[:port])")
             if not address:
                 self.bad(f"{key}.address", "is required")
+            elif _SSH_ADDRESS.fullmatch(address):
+                self.ssh_address(address, f"{key}.address")
             advertise = self.string(sm, "advertise_address", key, "")
             if advertise and not _INTERFACE.fullmatch(advertise):
                 self.ip(advertise, f"{key}.advertise_address", "an IP address or a network interface name")

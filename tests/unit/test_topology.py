@@ -492,3 +492,17 @@ def test_a_broken_host_entry_is_reported_once_and_its_nodes_are_not():
 def test_advertise_address_takes_an_interface_name():
     lab = parse("hosts: {a: {address: root@x, advertise_address: eth0}}\n" + MINIMAL)
     assert lab.hosts[0].advertise_address == "eth0"
+
+
+@pytest.mark.parametrize("address", ["root@[::1]:2222", "[::1]", "root@[fe80::1]:22", "deploy@server1:2200"])
+def test_host_addresses_take_bracketed_ipv6_as_ssh_does(address):
+    lab = topology.parse(f"hosts:\n  server1: {{address: '{address}'}}\nnodes:\n"
+                         "  - {name: etcd-0, role: etcd}\n  - {name: mesos-master-0, role: mesos-master}\n")
+    assert lab.hosts[0].address == address
+
+
+@pytest.mark.parametrize("address", ["root@[::1", "root@::1]:22", "root@[::1]:22x", "root@[::1]:2222\n"])
+def test_broken_bracketed_addresses_are_refused_at_the_hosts_key(address):
+    with pytest.raises(topology.TopologyError, match=r"hosts\.server1\.address"):
+        topology.parse(f"hosts:\n  server1: {{address: {address!r}}}\nnodes:\n"
+                       "  - {name: etcd-0, role: etcd}\n  - {name: mesos-master-0, role: mesos-master}\n")
