@@ -25,11 +25,11 @@ def kubectl_node(lab: Lab, name: str | None = None) -> Node:
             raise K8smError(f"node {name!r} has no kubectl (it is a {node.role} node)",
                             "use the framework or the client node")
         return node
-    node = next(iter(lab.role("client")), None) or lab.framework
-    if node is None:
+    found = next(iter(lab.role("client")), None) or lab.framework
+    if found is None:
         raise K8smError(f"lab {lab.name!r} has no framework or client node to run kubectl on",
                         f"add one in {lab.source}")
-    return node
+    return found
 
 
 def exec_argv(node: Node, args: Sequence[str], tty: bool) -> list[str]:

@@ -301,7 +301,7 @@ def ensure_container(target: Target, lab: Lab, node: Node, current: dict[str, An
     spec = container_spec(lab, node)
     action, note = "created", ""
     drift = drift_of(current, spec, images.get(spec.image)) if current is not None else ""
-    if drift:
+    if drift and current is not None:
         if recreate:
             target.docker.remove_container(current["Id"], force=True)
             engine.discard_image(target, current.get("ImageID", ""))

@@ -133,7 +133,8 @@ def export(target: Where, lab: Lab, directory: Path, status: dict[str, object], 
         versions.append(f"docker engine {engine.get('Version')} (API {engine.get('ApiVersion')}, "
                         f"{engine.get('Os')}/{engine.get('Arch')}, kernel {engine.get('KernelVersion')})"
                         + (f" on {machine.label}" if machine is not target else ""))
-    running = {n["name"] for n in status.get("nodes", []) if n.get("container") == "running"}  # type: ignore[union-attr]
+    rows = status.get("nodes")
+    running = {n["name"] for n in (rows if isinstance(rows, list) else []) if n.get("container") == "running"}
     nodes = [n for n in lab.nodes if n.name in running]
     jobs = [(n, ["sh", "-c", "; ".join(VERSION_COMMANDS.get(n.role, ("true",)))]) for n in nodes]
     for node, result in zip(nodes, exec_on(target, jobs), strict=True):

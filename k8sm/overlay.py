@@ -91,12 +91,15 @@ def remove(placement: Placement, lab: Lab, say: Say, *, volumes: bool, images: b
     done = Removal()
     failed: dict[str, K8smError] = {}
 
+    def on_host(host: str) -> Say:
+        return lambda line: say(f"{line} (host {host})")
+
     def on_each(step: Callable[[Any, Say], None]) -> None:
         for host, target in placement.targets.items():
             if host in failed:
                 continue
             try:
-                step(target, lambda line, h=host: say(f"{line} (host {h})"))
+                step(target, on_host(host))
             except K8smError as exc:
                 failed[host] = exc
 

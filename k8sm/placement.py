@@ -92,7 +92,7 @@ class Placement:
         the overlay's addresses are reachable from its containers only, not from the hosts."""
         if self.multi_host:
             raise ConnectionRefusedError("the overlay network's addresses are not reachable from the hosts")
-        return self.manager.open_tcp(ip, port, timeout)  # type: ignore[attr-defined]
+        return self.manager.open_tcp(ip, port, timeout)
 
     def each_host(self, fn: Callable[[str], R], hosts: Sequence[str] | None = None) -> dict[str, R]:
         """fn(host) for every host (or those given) at once; the first failure is raised, naming its host."""
@@ -134,7 +134,7 @@ def open_hosts(config: Any, hosts: Sequence[PhysicalHost]) -> dict[str, Target]:
     targets = {}
     for host in hosts:
         address = parse_address(host.address, f"hosts.yaml hosts.{host.name}.address")
-        targets[host.name] = target_for(Connection(config=config, **address.connection_kwargs()))  # type: ignore[arg-type]
+        targets[host.name] = target_for(Connection(config=config, **address.connection_kwargs()))
     return targets
 
 

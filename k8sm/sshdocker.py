@@ -40,7 +40,8 @@ class _ChannelAdapter(SSHHTTPAdapter):
         self.ssh_params: dict[str, Any] = {}
         self.timeout = timeout
         self.max_pool_size = max_pool_size
-        self.pools = RecentlyUsedContainer(constants.DEFAULT_NUM_POOLS_SSH, dispose_func=lambda p: p.close())
+        self.pools: RecentlyUsedContainer[str, Any] = RecentlyUsedContainer(
+            constants.DEFAULT_NUM_POOLS_SSH, dispose_func=lambda p: p.close())
         super(SSHHTTPAdapter, self).__init__()
 
     def _connect(self) -> None:

@@ -35,6 +35,15 @@ _POLL = 0.05
 class SessionLimitedTransport(paramiko.Transport):
     """A Transport that asks for the known host key types first and bounds its open sessions."""
 
+    # paramiko's private Transport state used below (open_unix_socket, sessions_in_use); its stubs
+    # leave it out. Annotations only: the attributes are paramiko's own.
+    active: bool
+    _channels: Any  # paramiko's ChannelMap
+    _sanitize_window_size: Callable[[int | None], int]
+    _sanitize_packet_size: Callable[[int | None], int]
+    _next_channel: Callable[[], int]
+    _send_user_message: Callable[[paramiko.Message], None]
+
     def __init__(self, sock: Any, *, label: str, preferred_keys: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(sock, **kwargs)
         self.label = label
@@ -97,7 +106,7 @@ class SessionLimitedTransport(paramiko.Transport):
             m.add_string(path)
             m.add_string("")
             m.add_int(0)
-            channel = paramiko.Channel(chanid)
+            channel: Any = paramiko.Channel(chanid)  # Any: its private setters below are not in the stubs
             self._channels.put(chanid, channel)
             self.channel_events[chanid] = event = threading.Event()
             self.channels_seen[chanid] = True

@@ -88,12 +88,12 @@ def host_listings(placement: Placement, lab: Lab) -> tuple[list[dict[str, Any]],
         return list_containers(placement.targets[host], lab)
 
     outcomes = parallel.each(listing, list(placement.targets))
-    failed = [o for o in outcomes if o.error is not None]
-    if failed and (len(failed) == len(outcomes) or not all(isinstance(o.error, K8smError) for o in failed)):
-        error = failed[0].error
-        raise on_host(failed[0].item, error) if placement.multi_host else error  # type: ignore[misc]
+    failed = [(o.item, o.error) for o in outcomes if o.error is not None]
+    if failed and (len(failed) == len(outcomes) or not all(isinstance(error, K8smError) for _, error in failed)):
+        host, error = failed[0]
+        raise on_host(host, error) if placement.multi_host else error
     found = [c for o in outcomes if o.value is not None for c in on_own_host(placement, o.item, o.value)]
-    return found, {o.item: str(o.error) for o in failed}
+    return found, {host: str(error) for host, error in failed}
 
 
 def rows_from_checked(lab: Lab, state_of: dict[str, str], checked: dict[str, list[DaemonState]]) -> list[NodeStatus]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from k8sm.errors import EngineError, HostUnreachable, K8smError
 
 if TYPE_CHECKING:
-    import docker
+    from docker import APIClient
     from invoke import Context, Result
 
     from k8sm.topology import Node
@@ -65,28 +65,28 @@ class Target:
     def __init__(self, ctx: Context, label: str = "local") -> None:
         self.ctx = ctx
         self.label = label
-        self._client: docker.APIClient | None = None
+        self._client: APIClient | None = None
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"Target({self.label})"
 
     @property
-    def docker(self) -> docker.APIClient:
+    def docker(self) -> APIClient:
         """A connected, version-negotiated Docker API client (connects on first use)."""
         with self._lock:
             if self._client is None:
                 self._client = self._connect()
             return self._client
 
-    def _connect(self) -> docker.APIClient:
+    def _connect(self) -> APIClient:
         _import_docker_without_ssh()
-        import docker
+        from docker import APIClient
         from docker.utils import kwargs_from_env
 
         where = _env_docker_host() or "unix:///var/run/docker.sock"
         try:
-            client = docker.APIClient(version="auto", timeout=API_TIMEOUT, **kwargs_from_env())
+            client = APIClient(version="auto", timeout=API_TIMEOUT, **kwargs_from_env())
             client.ping()
         except Exception as exc:  # docker raises a zoo of types here
             raise engine_error(exc, where) from None
@@ -141,12 +141,11 @@ class Target:
 
     def sh(self, argv: Sequence[str], *, hide: bool | str = False, warn: bool = False, **kwargs: Any) -> Result:
         """Run argv on the target through its shell, each argument quoted."""
-        return self.ctx.run(shlex.join(argv), hide=hide, warn=warn, in_stream=False, **kwargs)
+        return _ran(self.ctx.run(shlex.join(argv), hide=hide, warn=warn, in_stream=False, **kwargs))
 
     def attach(self, argv: Sequence[str], *, tty: bool) -> int:
         """Run argv with this terminal attached (stdin streamed in, a pty if tty); its exit code."""
-        result = self.ctx.run(shlex.join(argv), pty=tty, warn=True, hide=False)
-        return int(result.exited)
+        return int(_ran(self.ctx.run(shlex.join(argv), pty=tty, warn=True, hide=False)).exited)
 
     def pipeline(self, *commands: Sequence[str], hide: bool | str = False, warn: bool = False) -> Result:
         """Run `a | b | ...` on the target, each argv quoted; fails if any stage fails (bash's pipefail)."""
@@ -189,8 +188,8 @@ class Target:
 class Where(Protocol):
     """Where a lab's nodes run: one Target, or a k8sm.placement.Placement with a Target per host.
 
-    Node-level code (execs, files, daemons) needs only this: run execs in named containers, and
-    the Target of a node.
+    Node-level code (execs, files, daemons) needs only this: run execs in named containers, the
+    Target of a node, and a TCP connection to a node's address (network probes).
     """
 
     @property
@@ -199,6 +198,8 @@ class Where(Protocol):
     def exec_each(self, jobs: Sequence[Job]) -> list[ExecResult]: ...
 
     def for_node(self, node: Node) -> Target: ...
+
+    def open_tcp(self, ip: str, port: int, timeout: float) -> Any: ...
 
 
 #: Seconds to wait for an SSH host when neither -t nor the SSH config says.
@@ -294,7 +295,7 @@ class RemoteTarget(Target):
         result = self.sh(argv, hide=True, warn=True)
         return set(result.stdout.split()) if result.ok else None
 
-    def _connect(self) -> docker.APIClient:
+    def _connect(self) -> APIClient:
         from k8sm.sshdocker import api_client
 
         self.open()
@@ -351,6 +352,13 @@ class RemoteTarget(Target):
     def close(self) -> None:
         super().close()
         self.ctx.close()
+
+
+def _ran(result: Result | None) -> Result:
+    """Context.run's result: None only for a disowned command, which k8sm never runs."""
+    if result is None:
+        raise RuntimeError("the command was disowned: no result")
+    return result
 
 
 def split_exit(text: str) -> ExecResult:
@@ -472,7 +480,8 @@ def _host_key_error(exc: BaseException, host: str, bare: str) -> K8smError | Non
     from k8sm import sshkeys
 
     name = getattr(exc, "host", None) or _known_hosts_name(bare)
-    where = f" ({exc.where})" if getattr(exc, "where", "") else ""
+    recorded = getattr(exc, "where", "")  # sshkeys' errors say where the key was recorded
+    where = f" ({recorded})" if recorded else ""
     if isinstance(exc, sshkeys.HostKeyRevoked):
         return HostUnreachable(f"the host key of {host} is marked as REVOKED in known_hosts{where}: refusing to connect, "
                          "a revoked key may be a stolen one used to impersonate the host",

@@ -42,7 +42,7 @@ def stages(lab: Lab) -> list[Daemon]:
     return [d for d in daemons.ALL if lab.role(d.role)]
 
 
-def current_states(target: Target, lab: Lab, wanted: Sequence[Daemon]) -> dict[str, list[DaemonState]]:
+def current_states(target: Where, lab: Lab, wanted: Sequence[Daemon]) -> dict[str, list[DaemonState]]:
     """Every wanted daemon's state on its nodes: over the network, by exec where that leaves a doubt."""
     from k8sm.daemons import health
 
@@ -56,7 +56,7 @@ def current_states(target: Target, lab: Lab, wanted: Sequence[Daemon]) -> dict[s
     return by_daemon
 
 
-def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
+def bring_up(target: Where, lab: Lab, say: Say, *, strict: bool = False
              ) -> tuple[dict[str, StageResult], dict[str, list[DaemonState]]]:
     """Start every stage that is not healthy yet, each after what it needs; skip what is not installed.
 
@@ -141,7 +141,7 @@ def bring_up(target: Target, lab: Lab, say: Say, *, strict: bool = False
 _KILL_ALL = 'for d; do k8sm-daemon kill "$d" 10 >/dev/null; done'
 
 
-def stop_daemons(target: Target, lab: Lab, running_nodes: set[str], say: Say) -> None:
+def stop_daemons(target: Where, lab: Lab, running_nodes: set[str], say: Say) -> None:
     """Stop every daemon on the running nodes, in reverse start order, one exec per node."""
     jobs = []
     for node in lab.nodes:

@@ -11,7 +11,7 @@ an error at its mark, never a bare ValueError.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from yaml.composer import ComposerError
@@ -60,18 +60,19 @@ class StrictLoader(yaml.SafeLoader):
 
     def _check_alias(self, event: yaml.AliasEvent) -> None:
         """Refuse an alias inside its own anchor's value; count the values it stands for."""
-        name = f"alias *{clip(event.anchor, 40)}"
-        if event.anchor in self._open:
+        anchor = event.anchor or ""  # an alias always names its anchor
+        name = f"alias *{clip(anchor, 40)}"
+        if anchor in self._open:
             raise ComposerError(None, None, f"{name} is inside the value it names (recursive aliases are not "
-                                "supported)", event.start_mark)
-        self._count(self._sizes.get(event.anchor, 1), f"{name}: ", event)
+                                "supported)", _mark(event))
+        self._count(self._sizes.get(anchor, 1), f"{name}: ", event)
 
     def _count(self, values: int, where: str, event: yaml.Event) -> None:
         self._composed += values
         if self._composed > MAX_VALUES:
             why = ", counting each alias as the values it stands for (an alias bomb?)" if where else ""
             raise ComposerError(None, None, f"{where}more than {MAX_VALUES} values in all{why}; a lab needs a few "
-                                "hundred", event.start_mark)
+                                "hundred", _mark(event))
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         try:
@@ -113,3 +114,8 @@ def _construct_float(loader: StrictLoader, node: yaml.ScalarNode) -> float | str
 StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
+def _mark(event: yaml.Event) -> yaml.error.Mark | None:
+    """Where event starts: this pure-Python loader's marks (the stubs allow libyaml's too)."""
+    return cast("yaml.error.Mark | None", event.start_mark)

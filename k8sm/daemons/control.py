@@ -14,7 +14,7 @@ from k8sm import parallel
 from k8sm.daemons.base import Daemon, DaemonState
 from k8sm.errors import DaemonError
 from k8sm.node import NodeHandle, exec_on
-from k8sm.target import Target
+from k8sm.target import Where
 from k8sm.topology import Lab, Node
 
 Say = Callable[[str], None]
@@ -37,7 +37,7 @@ class Report:
     complete: bool = False  # its closing "@@end NAME" line arrived
 
 
-def check_nodes(target: Target, jobs: Sequence[tuple[Node, Sequence[Daemon]]]) -> list[list[DaemonState]]:
+def check_nodes(target: Where, jobs: Sequence[tuple[Node, Sequence[Daemon]]]) -> list[list[DaemonState]]:
     """Each node's daemons: process state (pid file) and health (probe), one exec per node, all at once.
 
     A node whose answer is lost or cut short is asked once more; a daemon whose section is
@@ -129,12 +129,12 @@ def _name_of(reports: dict[str, Report], report: Report) -> str:
     return next(name for name, r in reports.items() if r is report)
 
 
-def states(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> list[DaemonState]:
+def states(target: Where, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> list[DaemonState]:
     """The daemon's state on each node; raises if a node's container is missing or stopped."""
     return [node_states[0] for node_states in check_nodes(target, [(n, [daemon]) for n in nodes])]
 
 
-def start(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: Say, *,
+def start(target: Where, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: Say, *,
           override: ArgvFor | None = None, wait: bool = True, timeout: float = 60.0,
           prepared: bool = False) -> list[DaemonState]:
     """Start the daemon on nodes (a no-op where it runs), then wait until healthy.
@@ -175,12 +175,12 @@ def start(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: 
     return wait_healthy(target, lab, daemon, nodes, say, timeout)
 
 
-def write_files(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> None:
+def write_files(target: Where, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> None:
     """Write the daemon's files (argv, probe, requires, config) on the nodes, from the topology."""
     parallel.raise_first(parallel.each(lambda n: NodeHandle(target, n).put_files(daemon.node_files(lab, n)), nodes))
 
 
-def prepare(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> None:
+def prepare(target: Where, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> None:
     """Write the daemon's files on the nodes, then raise, saying which task provides it, if its
     program is not in the nodes' image."""
     write_files(target, lab, daemon, nodes)
@@ -203,7 +203,7 @@ POLL_INTERVAL = 0.1
 EXEC_INTERVAL = 1.0
 
 
-def wait_healthy(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: Say,
+def wait_healthy(target: Where, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: Say,
                  timeout: float) -> list[DaemonState]:
     """Poll until the daemon is healthy on every node, or raise after timeout seconds (or once one stopped)."""
     from k8sm.daemons import health
@@ -232,7 +232,7 @@ def wait_healthy(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node]
         time.sleep(POLL_INTERVAL)
 
 
-def kill(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: Say) -> None:
+def kill(target: Where, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: Say) -> None:
     """Stop the daemon on nodes, by the pid file each start wrote."""
 
     def kill_one(node: Node) -> str:

@@ -20,13 +20,13 @@ from k8sm.daemons.km import APISERVER
 from k8sm.daemons.mesos import MESOS_MASTER
 from k8sm.daemons.zookeeper import ZOOKEEPER
 from k8sm.errors import DaemonError
-from k8sm.target import Target
+from k8sm.target import Where
 from k8sm.topology import Lab
 
 Say = Callable[[str], None]
 #: (target, lab, census, thorough) -> None when open, else why it is not. A check that is not
 #: thorough asks over the network only; a thorough one also execs where that gave no clear answer.
-Check = Callable[[Target, Lab, Census, bool], str | None]
+Check = Callable[[Where, Lab, Census, bool], str | None]
 #: Seconds between checks of a closed gate (network checks: cheap), and between thorough ones.
 POLL_INTERVAL = 0.1
 THOROUGH_INTERVAL = 1.0
@@ -41,7 +41,7 @@ class Gate:
 
 
 def _majority_healthy(daemon: Daemon) -> Check:
-    def check(target: Target, lab: Lab, census: Census, thorough: bool) -> str | None:
+    def check(target: Where, lab: Lab, census: Census, thorough: bool) -> str | None:
         members = lab.role(daemon.role)
         current = health.states(target, lab, daemon, members, census, exec_unclear=thorough)
         healthy = [s for s in current if s.healthy]
@@ -52,14 +52,14 @@ def _majority_healthy(daemon: Daemon) -> Check:
 
 
 def _all_healthy(daemon: Daemon) -> Check:
-    def check(target: Target, lab: Lab, census: Census, thorough: bool) -> str | None:
+    def check(target: Where, lab: Lab, census: Census, thorough: bool) -> str | None:
         current = health.states(target, lab, daemon, lab.role(daemon.role), census, exec_unclear=thorough)
         bad = [f"{s.node}: {s.summary}" for s in current if not s.healthy]
         return f"{daemon.title} is not healthy ({', '.join(bad)})" if bad else None
     return check
 
 
-def _leader_elected(target: Target, lab: Lab, census: Census, thorough: bool) -> str | None:
+def _leader_elected(target: Where, lab: Lab, census: Census, thorough: bool) -> str | None:
     """A master that says it leads (from the network; when thorough, unclear answers by exec).
 
     ZooKeeper's /mesos is not asked: a killed leader's znode outlives it by the session
@@ -88,12 +88,12 @@ GATES: dict[str, tuple[Gate, ...]] = {
 }
 
 
-def wait_for(target: Target, lab: Lab, daemon: Daemon, say: Say, timeout: float) -> None:
+def wait_for(target: Where, lab: Lab, daemon: Daemon, say: Say, timeout: float) -> None:
     """Wait until every gate of daemon is open, or raise naming the first that stayed closed."""
     wait_gates(target, lab, GATES.get(daemon.name, ()), daemon, say, timeout)
 
 
-def wait_gates(target: Target, lab: Lab, gates: Sequence[Gate], daemon: Daemon, say: Say, timeout: float) -> None:
+def wait_gates(target: Where, lab: Lab, gates: Sequence[Gate], daemon: Daemon, say: Say, timeout: float) -> None:
     """Poll each gate until it opens: over the network every POLL_INTERVAL, thoroughly (with execs)
     at first and every THOROUGH_INTERVAL; raise naming the gate if it is still closed at the deadline."""
     if not gates:

@@ -20,7 +20,7 @@ from typing import Any
 from k8sm import labels, probes
 from k8sm.daemons import control
 from k8sm.daemons.base import Daemon, DaemonState, NetProbe
-from k8sm.target import Target
+from k8sm.target import Where
 from k8sm.topology import Lab, Node
 
 Job = tuple[Node, Sequence[Daemon]]
@@ -62,14 +62,14 @@ def census_of(lab: Lab, containers: Iterable[Mapping[str, Any]]) -> Census:
     return Census(ips, held)
 
 
-def take_census(target: Target, lab: Lab) -> Census:
+def take_census(target: Where, lab: Lab) -> Census:
     """The census, from one container listing."""
     from k8sm.lab import list_containers
 
     return census_of(lab, list_containers(target, lab))
 
 
-def check(target: Target, lab: Lab, jobs: Sequence[Job], census: Census | None = None, *,
+def check(target: Where, lab: Lab, jobs: Sequence[Job], census: Census | None = None, *,
           exec_unclear: bool = True) -> list[list[DaemonState]]:
     """Each job's daemon states, in order: from the network where clearly healthy, from the image where
     not installed, else from one `k8sm-daemon check` per node (exec_unclear=False: unknown instead)."""
@@ -97,7 +97,7 @@ def check(target: Target, lab: Lab, jobs: Sequence[Job], census: Census | None =
     return [[found[(node.name, d.name)] for d in node_daemons] for node, node_daemons in jobs]
 
 
-def _from_network(target: Target, census: Census, asked: Sequence[tuple[Node, Daemon, NetProbe]]
+def _from_network(target: Where, census: Census, asked: Sequence[tuple[Node, Daemon, NetProbe]]
                   ) -> dict[tuple[str, str], DaemonState]:
     """The daemons whose network answers say healthy. Only the lab's running containers are asked."""
     allowed = set(census.ips.values())
@@ -113,7 +113,7 @@ def _from_network(target: Target, census: Census, asked: Sequence[tuple[Node, Da
     return healthy
 
 
-def states(target: Target, lab: Lab, daemon: Daemon, nodes: Sequence[Node], census: Census | None = None, *,
+def states(target: Where, lab: Lab, daemon: Daemon, nodes: Sequence[Node], census: Census | None = None, *,
            exec_unclear: bool = True) -> list[DaemonState]:
     """One daemon's state on each node, the cheap way (see check)."""
     return [s[0] for s in check(target, lab, [(n, [daemon]) for n in nodes], census, exec_unclear=exec_unclear)]

@@ -10,7 +10,7 @@ from k8sm.daemons.base import DATA_ROOT, LOG_DIR, Daemon, Health, http_net_probe
 from k8sm.daemons.zookeeper import zk_url
 from k8sm.errors import K8smError, shown
 from k8sm.node import exec_on
-from k8sm.target import Target
+from k8sm.target import Where
 from k8sm.topology import Lab, Node
 
 WORK_DIR = f"{DATA_ROOT}/mesos"
@@ -172,14 +172,14 @@ def _int_ip(value: object) -> str:
     return ".".join(str((value >> shift) & 0xFF) for shift in (0, 8, 16, 24))
 
 
-def leader(target: Target, lab: Lab) -> Leader | None:
+def leader(target: Where, lab: Lab) -> Leader | None:
     """The leading master, read from ZooKeeper's /mesos node (on the first mesos-master node)."""
     master = lab.role("mesos-master")[0]
     result = exec_on(target, [(master, ["k8sm-zk-leader", "/mesos", str(lab.ports.zookeeper_client)])])[0]
     return parse_leader(result.output) if result.ok else None
 
 
-def registered_agents(target: Target, lab: Lab, current: Leader) -> list[str]:
+def registered_agents(target: Where, lab: Lab, current: Leader) -> list[str]:
     """Hostnames of the agents the leading master lists (its /master/slaves endpoint)."""
     master = lab.role("mesos-master")[0]
     url = f"http://{current.ip}:{current.port or lab.ports.mesos_master}/master/slaves"

@@ -58,7 +58,7 @@ def rm(c, volumes=False, images=False, leave_swarm=False):
     done = remove(target, lab, say, volumes=volumes, images=images)
     say(describe_removal(done, lab, volumes))
     if leave_swarm:
-        _leave_swarm(target)  # type: ignore[arg-type]  # multi-host: a Placement
+        _leave_swarm(target)  # multi-host (checked above): a Placement
 
 
 def _check_leave_swarm(c, leave_swarm: bool) -> None:
@@ -165,7 +165,7 @@ def down(c, volumes=False, images=False, leave_swarm=False):
     done = remove(target, lab, say, volumes=volumes, images=images)
     say(describe_removal(done, lab, volumes))
     if leave_swarm:
-        _leave_swarm(target)  # type: ignore[arg-type]  # multi-host: a Placement
+        _leave_swarm(target)  # multi-host (checked above): a Placement
 
 
 @k8sm_task()
