@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from k8sm.engine import import_argv, inspect_image_id
 from k8sm.errors import K8smError
+from k8sm.output import Say
 from k8sm.target import Target
 from k8sm.topology import Lab
-
-Say = Callable[[str], None]
 
 
 def build_base(target: Target, lab: Lab, say: Say, *, force: bool = False, mirror: str | None = None,

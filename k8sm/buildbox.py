@@ -9,15 +9,14 @@ heartbeat every 30 seconds.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from k8sm.errors import K8smError
 from k8sm.labels import LAB
+from k8sm.output import Say
 from k8sm.target import Target, engine_error, is_engine_exception
 from k8sm.topology import Lab
-
-Say = Callable[[str], None]
 
 #: Seconds between heartbeat lines when a build prints no stage.
 HEARTBEAT = 30

@@ -14,15 +14,12 @@ from __future__ import annotations
 import io
 import re
 import tarfile
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from k8sm.engine import inspect_image, inspect_image_id
 from k8sm.errors import K8smError
 from k8sm.target import Target
 from k8sm.topology import Lab
-
-Say = Callable[[str], None]
 
 DIST_LABEL = "io.k8sm.dist"
 DIST_VERSION_LABEL = "io.k8sm.dist-version"

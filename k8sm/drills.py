@@ -18,10 +18,9 @@ from k8sm.daemons.etcd import ETCD, endpoints
 from k8sm.daemons.zookeeper import ZOOKEEPER
 from k8sm.errors import K8smError
 from k8sm.node import NodeHandle
+from k8sm.output import Say
 from k8sm.target import Where
 from k8sm.topology import Lab
-
-Say = Callable[[str], None]
 
 ZK_FAILOVER_LIMIT = 10.0
 WRITER = "drill-writer"

@@ -14,7 +14,7 @@ import io
 import re
 import tarfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from k8sm import dists
 from k8sm.engine import discard_image, inspect_image, inspect_image_id
 from k8sm.errors import ImageMissing, K8smError
 from k8sm.labels import DISTS, IMAGE, IMAGE_HASH
+from k8sm.output import Say
 from k8sm.resources import dockerfiles_dir, scripts_dir
 from k8sm.target import Target, engine_error, is_engine_exception
 from k8sm.topology import Lab
@@ -154,9 +155,6 @@ class BuildResult:
     ref: str
     action: str  # "built", "tagged" (shared with an image of the same inputs) or "up to date"
     seconds: float = 0.0
-
-
-Say = Callable[[str], None]
 
 
 class Builder:

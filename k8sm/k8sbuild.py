@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
 
 from k8sm import buildbox, dists, k8ssource
 from k8sm.errors import K8smError
 from k8sm.images import Builder
 from k8sm.k8ssource import Source
+from k8sm.output import Say
 from k8sm.release import Tree, import_dist, require_commands
 from k8sm.target import Target
 from k8sm.topology import Lab
-
-Say = Callable[[str], None]
 
 IMAGE = "k8s-builder"
 BUILD_DIR = "/build"

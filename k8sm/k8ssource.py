@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from k8sm.errors import K8smError, shown
+from k8sm.output import Say
 from k8sm.target import Target
 from k8sm.topology import _ABSOLUTE_PATH, _GIT_REF, _GIT_URL
-
-Say = Callable[[str], None]
 
 #: A tag, branch or commit; never starts with "-" (git would read an option). The same rule
 #: as kubernetes.ref in hosts.yaml, always as a full match (a trailing newline is refused).

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -19,11 +18,10 @@ from k8sm.engine import inspect_image
 from k8sm.errors import EngineError, ImageMissing, K8smError
 from k8sm.images import image_ids
 from k8sm.node import File
+from k8sm.output import Say
 from k8sm.placement import Placement, placed
 from k8sm.target import Target, Where, engine_error
 from k8sm.topology import Lab, Node
-
-Say = Callable[[str], None]
 
 #: Capabilities that replace --privileged where the engine refuses it: enough for a
 #: Docker engine inside the container (see ENVIRONMENT notes in the README).

@@ -11,7 +11,7 @@ import signal
 import sys
 import tarfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
@@ -19,10 +19,9 @@ from k8sm import __version__, daemons
 from k8sm.daemons.base import LOG_DIR
 from k8sm.errors import K8smError
 from k8sm.node import LOST, exec_on
+from k8sm.output import Say
 from k8sm.target import Where, engine_error, is_engine_exception
 from k8sm.topology import Lab, Node
-
-Say = Callable[[str], None]
 
 #: One version line per program a role's image may hold (missing ones are skipped).
 _DEB = "dpkg-query -W -f='${Package} ${Version}\\n' "

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Callable
 from typing import Any
 
 from k8sm.daemons import control
@@ -23,10 +22,9 @@ from k8sm.daemons.zookeeper import zk_url
 from k8sm.drills import Verdict
 from k8sm.errors import K8smError
 from k8sm.node import NodeHandle, exec_on
+from k8sm.output import Say
 from k8sm.target import Target
 from k8sm.topology import Lab, Node
-
-Say = Callable[[str], None]
 
 #: Measured on the lab (see the README): the leading master's ZooKeeper session must
 #: expire (--zk_session_timeout, 10 s) before a standby can win, then it recovers the registry.

@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from k8sm import engine, labels, swarm
 from k8sm.errors import K8smError
+from k8sm.output import Say
 from k8sm.placement import Placement
 from k8sm.topology import Lab
 
 if TYPE_CHECKING:
     from k8sm.lab import Removal
-
-Say = Callable[[str], None]
 
 
 def ensure_network(placement: Placement, lab: Lab, say: Say) -> None:

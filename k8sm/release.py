@@ -6,7 +6,7 @@ there (k8sm.dists): nothing is copied between machines.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from k8sm import buildbox, dists
@@ -14,10 +14,9 @@ from k8sm.engine import import_argv
 from k8sm.errors import K8smError
 from k8sm.images import Builder
 from k8sm.labels import LAB
+from k8sm.output import Say
 from k8sm.target import Target
 from k8sm.topology import Lab
-
-Say = Callable[[str], None]
 
 #: Inside the builder container.
 BUILD_DIR = "/build"

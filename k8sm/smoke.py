@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from k8sm.daemons.mesos import leader
 from k8sm.daemons.zookeeper import zk_url
 from k8sm.errors import K8smError
 from k8sm.node import exec_on
+from k8sm.output import Say, columns
 from k8sm.target import Target
 from k8sm.topology import Lab
 from k8sm.workloads import BUSYBOX
-
-Say = Callable[[str], None]
 
 #: Seconds a smoke task may take from submission to its end (a Docker task starts a container).
 TASK_TIMEOUT = 120
@@ -98,9 +97,7 @@ def table(runs: Sequence[TaskRun]) -> str:
         result = "PASS" if r.finished and (r.kind != "docker" or r.where) else "FAIL"
         last = r.states[-1] if r.states else "no status update"
         rows.append((r.name, r.kind, f"{result} ({last})", r.where or "-"))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True)) + "  " + row[3]
-                     for row in rows)
+    return "\n".join(columns(rows))
 
 
 def passed(runs: Sequence[TaskRun]) -> bool:

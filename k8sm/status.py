@@ -11,6 +11,7 @@ from k8sm.daemons import health as daemon_health
 from k8sm.daemons.base import DaemonState
 from k8sm.errors import K8smError
 from k8sm.lab import list_containers, on_own_host
+from k8sm.output import columns
 from k8sm.placement import Placement, placed
 from k8sm.target import Target, Where
 from k8sm.topology import Lab, Node
@@ -201,6 +202,4 @@ def table(rows: Sequence[NodeStatus]) -> str:
     header = ("NODE", *(("HOST",) if hosts else ()), "ROLE", "IP", "CONTAINER", "DAEMONS")
     lines = [header] + [(r.node.name, *((r.host,) if hosts else ()), r.node.role, r.node.ip, r.container,
                          r.daemon_summary) for r in rows]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line[:-1], widths, strict=True)) + "  " + line[-1]
-                     for line in lines)
+    return "\n".join(columns(lines))

@@ -9,15 +9,14 @@ in another Swarm is refused and nothing is touched.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from k8sm import engine, parallel
 from k8sm.engine import SwarmState
 from k8sm.errors import K8smError
+from k8sm.output import Say, columns
 from k8sm.target import Target
-
-Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -229,5 +228,4 @@ def table(members: Sequence[Member], cluster_nodes: set[str] | None) -> str:
         ours = cluster_nodes is not None and s.node_id in cluster_nodes
         swarm = "-" if s.state != "active" else (manager_cluster[:12] if ours else "another Swarm")
         lines.append((m.host, s.node_addr or m.target.label, s.state, role, swarm))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines)
+    return "\n".join(line.rstrip() for line in columns(lines))

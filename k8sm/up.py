@@ -14,7 +14,7 @@ programs are not installed is skipped with one line, and so is what needs it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from k8sm import daemons
@@ -22,11 +22,11 @@ from k8sm.daemons import control
 from k8sm.daemons.base import Daemon, DaemonState
 from k8sm.errors import DaemonError, K8smError
 from k8sm.node import exec_on
+from k8sm.output import Say
 from k8sm.status import NodeStatus
 from k8sm.target import Target, Where
 from k8sm.topology import Lab
 
-Say = Callable[[str], None]
 
 @dataclass
 class StageResult:

@@ -17,10 +17,9 @@ from k8sm import engine, parallel
 from k8sm.daemons.dind import SOCKET_PATH
 from k8sm.errors import K8smError
 from k8sm.node import exec_on
+from k8sm.output import Say
 from k8sm.target import Target
 from k8sm.topology import Lab, Node
-
-Say = Callable[[str], None]
 
 #: The shell image Mesos's Docker tasks run (`invoke mesos.smoke`).
 BUSYBOX = "k8sm/busybox:latest"

@@ -14,10 +14,10 @@ from k8sm import parallel
 from k8sm.daemons.base import Daemon, DaemonState
 from k8sm.errors import DaemonError
 from k8sm.node import NodeHandle, exec_on
+from k8sm.output import Say
 from k8sm.target import Where
 from k8sm.topology import Lab, Node
 
-Say = Callable[[str], None]
 ArgvFor = Callable[[Node], list[str]]
 
 

@@ -20,10 +20,10 @@ from k8sm.daemons.km import APISERVER
 from k8sm.daemons.mesos import MESOS_MASTER
 from k8sm.daemons.zookeeper import ZOOKEEPER
 from k8sm.errors import DaemonError
+from k8sm.output import Say
 from k8sm.target import Where
 from k8sm.topology import Lab
 
-Say = Callable[[str], None]
 #: (target, lab, census, thorough) -> None when open, else why it is not. A check that is not
 #: thorough asks over the network only; a thorough one also execs where that gave no clear answer.
 Check = Callable[[Where, Lab, Census, bool], str | None]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from invoke import Exit
 
+from k8sm.output import columns
 from k8sm.tasks._common import lab_of, one_action, say, where_of
 
 if TYPE_CHECKING:
@@ -66,5 +67,4 @@ def states_table(states: Sequence[DaemonState], nodes: Sequence[Node]) -> str:
     for s in states:
         process = f"running (pid {s.pid})" if s.running else s.word if not s.known else "stopped"
         rows.append((s.node, ips.get(s.node, ""), process, s.summary if s.running or not s.known else "-"))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r[:3], widths, strict=True)) + "  " + r[3] for r in rows)
+    return "\n".join(columns(rows))
