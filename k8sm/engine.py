@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from k8sm.errors import K8smError
-from k8sm.target import Target, engine_error, is_engine_exception
+from k8sm.target import Target, _import_docker_without_ssh, engine_error, is_engine_exception
 
 T = TypeVar("T")
 
 
 def inspect_image(target: Target, ref: str) -> dict[str, Any] | None:
     """The engine's inspect data for ref, or None if it is not there."""
+    _import_docker_without_ssh()  # as Target.docker does: no ssh transport, so no paramiko (~50 ms)
     import docker.errors
 
     try:
@@ -75,6 +76,7 @@ def discard_image(target: Target, image_id: str) -> None:
 
     The engine refuses while a name points at it or a container (of any lab) uses it: then it stays.
     """
+    _import_docker_without_ssh()  # as Target.docker does: no ssh transport, so no paramiko (~50 ms)
     import docker.errors
 
     if not image_id:
@@ -100,6 +102,7 @@ class EngineRefused(K8smError):
 
 def call(target: Target, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """fn(*args, **kwargs) on target's engine; an engine error becomes EngineRefused (or the engine_error)."""
+    _import_docker_without_ssh()  # as Target.docker does: no ssh transport, so no paramiko (~50 ms)
     import docker.errors
 
     try:

@@ -1,14 +1,15 @@
 """GET requests to a Docker engine's unix socket, without the Docker SDK.
 
 For the one read-only request on `status`'s path (the lab's container list): importing
-the SDK (requests, urllib3, docker) costs several times more than the request itself.
-The socket is this machine's, or the -H host's through an SSH channel (Target.containers).
-Everything else uses the SDK through Target.docker.
+the SDK (requests, urllib3, docker) costs several times more than the request itself,
+and so does http.client (with the email package it loads; the answer is read by
+k8sm.probes.read_http, which the network probes use too). The socket is this machine's,
+or the -H host's through an SSH channel (Target.containers). Everything else uses the
+SDK through Target.docker.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import socket
@@ -34,16 +35,6 @@ def local_socket() -> str | None:
 Connect = Callable[[], Any]  # -> a connected stream (a socket, a paramiko channel)
 
 
-class _Connection(http.client.HTTPConnection):
-    def __init__(self, connect: Connect, timeout: float) -> None:
-        super().__init__("docker", timeout=timeout)
-        self._open = connect
-
-    def connect(self) -> None:
-        self.sock = self._open()
-        self.sock.settimeout(self.timeout)
-
-
 def unix_socket(path: str, timeout: float) -> Connect:
     """How to reach a unix socket of this machine."""
     def connect() -> socket.socket:
@@ -60,21 +51,31 @@ def unix_socket(path: str, timeout: float) -> Connect:
 
 def get_json(connect: Connect, path: str, query: dict[str, str], timeout: float) -> Any:
     """GET path?query from the engine; its JSON answer. Raises OSError (or the connection's own
-    errors) when the engine cannot be reached, EngineError when it answers with an error."""
-    conn = _Connection(connect, timeout)
+    errors) when the engine cannot be reached or goes silent, EngineError when it answers with an
+    error or its answer is cut short or malformed."""
+    from k8sm.probes import read_http
+
+    conn = connect()
     try:
-        conn.request("GET", f"{path}?{urlencode(query)}")
-        response = conn.getresponse()
-        body = response.read()
+        conn.settimeout(timeout)
+        conn.sendall(f"GET {path}?{urlencode(query)} HTTP/1.1\r\nHost: docker\r\nUser-Agent: k8sm\r\n"
+                     "Accept: application/json\r\nConnection: close\r\n\r\n".encode("ascii"))
+        answer = read_http(lambda: conn.recv(65536))
     finally:
         conn.close()
-    if response.status != 200:
+    if answer is None:
+        raise EngineError("Docker engine error: its answer was cut short or malformed")
+    status, body = answer
+    if status != 200:
         try:
             message = json.loads(body).get("message", "")
         except (ValueError, AttributeError):
-            message = body[:200].decode("utf-8", "replace")
-        raise EngineError(f"Docker engine error: {response.status} {message}".strip())
-    return json.loads(body)
+            message = body[:200]
+        raise EngineError(f"Docker engine error: {status} {message}".strip())
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise EngineError("Docker engine error: its answer is not JSON") from None
 
 
 def containers(connect: Connect, filters: dict[str, str], timeout: float) -> list[dict[str, Any]]:
