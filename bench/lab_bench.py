@@ -18,6 +18,12 @@ Rows:
   how cost grows: `run`, `up` and `status` for labs of each --sizes, with seconds per extra node
       beside the engine's own cost (the docker run loop); target: status <= 5 ms per extra node,
       run <= the loop's per-container cost
+
+What bounds a figure is measured in the same run: the engine's CPU seconds while `run`, the loop,
+`up`, `status` and `--list` run (its processes' counters in /proc, so this must run on the
+engine's machine), each CLI process's own CPU seconds, the floors (`python -c pass`, a bare
+Invoke), and one cProfile run each of no-op `up` and `status` split into their parts. The load
+averages before and after are printed: other users of the machine and of the engine count too.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,21 +90,32 @@ def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {**env, **(extra or {})}
 
 
+@dataclass(frozen=True)
+class Timing:
+    """One process: wall seconds, peak RSS (KiB), its own CPU seconds and the engine's meanwhile."""
+
+    seconds: float
+    peak_kib: int
+    own_cpu: float
+    engine_cpu: float
+
+
 def timed(argv: list[str], env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,),
-          cwd: Path = ROOT) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one process."""
-    started = time.perf_counter()
+          cwd: Path = ROOT) -> Timing:
+    """Run argv to its end and time it."""
+    cpu, started = engine_cpu(), time.perf_counter()
     proc = subprocess.Popen(argv, cwd=cwd, env=environment(env), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
+    cpu = engine_cpu() - cpu
     code = os.waitstatus_to_exitcode(status)
     if code not in ok:
         raise SystemExit(f"benchmark: `{' '.join(argv)}` exited {code}: {proc.stderr.read().decode()[-500:]}")
-    return elapsed, usage.ru_maxrss
+    return Timing(elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, cpu)
 
 
-def invoke(hosts: Path, *args: str, ok: tuple[int, ...] = (0,)) -> tuple[float, int]:
+def invoke(hosts: Path, *args: str, ok: tuple[int, ...] = (0,)) -> Timing:
     return timed([sys.executable, "-m", "invoke", *args], {"K8SM_HOSTS": str(hosts)}, ok)
 
 
@@ -105,20 +123,54 @@ def median(fn: Callable[[], float], runs: int) -> float:
     return statistics.median(fn() for _ in range(runs))
 
 
+#: The engine's processes by their /proc comm (cut to 15 characters: containerd-shim-runc-v2 is
+#: "containerd-shim"). runc, and the processes of execs, are their children: counted once reaped.
+ENGINE_PROCESSES = ("dockerd", "containerd", "containerd-shim", "docker-proxy")
+
+
+def engine_cpu() -> float:
+    """CPU seconds the engine's processes have used so far, with the children they reaped (runc, the
+    processes of execs): what a container start or an exec costs the engine, whoever asks.
+
+    Only this PID namespace's engine (a minion's own dockerd is not it). Differences of two readings
+    are exact only while no shim exits in between (a shim that exits takes its count with it), so
+    they are taken around `run`, `up`, `status` and the docker run loop, never around `rm`. Other
+    users of the same engine meanwhile count too: that is why the load is printed.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    ours = os.readlink("/proc/self/ns/pid")
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{pid}/ns/pid") != ours:  # an engine inside a minion is not this one
+                continue
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.index("(") + 1: stat.rindex(")")] in ENGINE_PROCESSES:
+            total += sum(int(x) for x in stat[stat.rindex(")") + 2:].split()[11:15])
+    return total / ticks
+
+
 def docker_loop_seconds(lab: topology.Lab) -> float:
     """A plain sequential `docker run` loop creating the same containers (network, IPs, hostnames)."""
+    return docker_loop(lab)[0]
+
+
+def docker_loop(lab: topology.Lab) -> tuple[float, float]:
+    """docker_loop_seconds, and the engine's CPU seconds during the loop."""
     lines = [shlex.join(["docker", "network", "create", "--subnet", lab.network.subnet, lab.network.name])
              + " >/dev/null"]
     for n in lab.nodes:
         lines.append(shlex.join(["docker", "run", "-d", "--name", n.container, "--hostname", n.name,
                                  "--network", lab.network.name, "--ip", n.ip, lab.images.ref(n.image_name),
                                  "sleep", "infinity"]) + " >/dev/null")
-    started = time.perf_counter()
+    cpu, started = engine_cpu(), time.perf_counter()
     subprocess.run(["bash", "-ec", "\n".join(lines)], check=True)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, engine_cpu() - cpu
     subprocess.run(["bash", "-c", shlex.join(["docker", "rm", "-f", *[n.container for n in lab.nodes]]) + " >/dev/null; "
                     + shlex.join(["docker", "network", "rm", lab.network.name]) + " >/dev/null"], check=False)
-    return elapsed
+    return elapsed, cpu
 
 
 def members_own_ready(api: docker.APIClient, lab: topology.Lab) -> float:
@@ -171,6 +223,10 @@ class Labs:
         for hosts in self.made:
             invoke(hosts, "rm", "--volumes", ok=(0, 1))
 
+    def remove(self, name: str) -> None:
+        """Remove one lab now (remove_all removes it again at the end, which is a no-op then)."""
+        invoke(self.directory / f"{name}.yaml", "rm", "--volumes", ok=(0, 1))
+
 
 def build_images(labs: Labs) -> None:
     """The benchmark's images (not timed): those of a lab with every role, under PREFIX."""
@@ -189,32 +245,52 @@ def main() -> None:
     api = docker.APIClient(version="auto")
     base = topology.load(topology.default_hosts_file()).images.base
     rows: list[tuple[str, float, float, str, str]] = []
-    scale: list[tuple[int, float, float, float, float]] = []
+    scale: list[Scale] = []
+    profile: list[tuple[str, float]] = []
+    skipped: list[str] = []
+    before = load_averages()
     with tempfile.TemporaryDirectory(prefix="k8sm-bench-") as tmp:
         labs = Labs(api, Path(tmp), base)
         try:
             build_images(labs)
             rows += run_rows(labs, args.runs)
             rows += bring_up_rows(api, labs, args.runs)
-            rows += running_lab_rows(labs, args.runs)
+            rows += running_lab_rows(labs, args.runs, profile)
             for size in sizes:
-                scale.append(scale_row(labs, size))
+                try:
+                    scale.append(scale_row(labs, size))
+                except SystemExit as exc:  # what the machine cannot hold: said, and the next size is tried
+                    skipped.append(f"{size} nodes skipped: {exc}")
+                    print(skipped[-1], flush=True)
+                    labs.remove(f"k8smbenchs{size}")
         finally:
             labs.remove_all()
             if not args.keep_images:
                 invoke(labs.made[0], "rm", "--images", ok=(0, 1))
-    print_tables(rows, scale)
+    print_tables(rows, scale, profile, (before, load_averages()))
+    for line in skipped:
+        print(line)
+
+
+def load_averages() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def run_rows(labs: Labs, runs: int) -> list[tuple[str, float, float, str, str]]:
     hosts, lab = labs.make("k8smbench", SEED)
-    mine, loop = [], []
+    mine, loop, mine_cpu, loop_cpu = [], [], [], []
     for _ in range(runs):
-        mine.append(invoke(hosts, "run")[0])
+        timing = invoke(hosts, "run")
+        mine.append(timing.seconds)
+        mine_cpu.append(timing.engine_cpu)
         invoke(hosts, "rm", "--volumes")
-        loop.append(docker_loop_seconds(lab))
+        seconds, cpu = docker_loop(lab)
+        loop.append(seconds)
+        loop_cpu.append(cpu)
     a, b = statistics.median(mine), statistics.median(loop)
-    return [("run: 11 containers vs a sequential docker run loop", a, b, f"{a / b:.2f}x", "<= 0.6x")]
+    return [("run: 11 containers vs a sequential docker run loop", a, b, f"{a / b:.2f}x", "<= 0.6x"),
+            ("  the engine's CPU seconds meanwhile (run vs loop)", statistics.median(mine_cpu),
+             statistics.median(loop_cpu), f"{statistics.median(mine_cpu) / statistics.median(loop_cpu):.2f}x", "")]
 
 
 def bring_up_rows(api: docker.APIClient, labs: Labs, runs: int) -> list[tuple[str, float, float, str, str]]:
@@ -222,7 +298,7 @@ def bring_up_rows(api: docker.APIClient, labs: Labs, runs: int) -> list[tuple[st
     ups, owns = [], []
     for _ in range(runs):
         invoke(hosts, "run")
-        ups.append(invoke(hosts, "up", "--no-build")[0])
+        ups.append(invoke(hosts, "up", "--no-build").seconds)
         invoke(hosts, "rm", "--volumes")
         invoke(hosts, "run")
         owns.append(members_own_ready(api, lab))
@@ -231,7 +307,8 @@ def bring_up_rows(api: docker.APIClient, labs: Labs, runs: int) -> list[tuple[st
     return [("etcd + ZooKeeper healthy: `up` vs slowest member's own", a, b, f"{a / b:.2f}x", "<= 1.3x")]
 
 
-def running_lab_rows(labs: Labs, runs: int) -> list[tuple[str, float, float, str, str]]:
+def running_lab_rows(labs: Labs, runs: int, profile: list[tuple[str, float]]
+                     ) -> list[tuple[str, float, float, str, str]]:
     hosts, _ = labs.make("k8smbench3", SEED)
     invoke(hosts, "run")
     invoke(hosts, "up", "--no-build")
@@ -241,18 +318,64 @@ def running_lab_rows(labs: Labs, runs: int) -> list[tuple[str, float, float, str
                                 ("`invoke --list`", ["--list"], 0.35)):
         invoke(hosts, *argv)  # warm-up: bytecode cache, page cache, the engine's own caches
         samples = [invoke(hosts, *argv) for _ in range(max(5, runs))]
-        seconds = statistics.median(s for s, _ in samples)
+        seconds = statistics.median(s.seconds for s in samples)
         rows.append((label, seconds, float("nan"), "met" if seconds <= target else "NOT met", f"<= {target} s"))
+        rows.append(("  its own CPU s, and the engine's (exec, requests)", statistics.median(s.own_cpu for s in samples),
+                     statistics.median(s.engine_cpu for s in samples), "", ""))
         if argv == ["status"]:
-            peak = max(kib for _, kib in samples) / 1024
+            peak = max(s.peak_kib for s in samples) / 1024
             rows.append(("peak memory of the CLI (`status`), MiB", peak, float("nan"), "", ""))
     for label, argv, cwd in (("floor: `python -c pass` (interpreter start-up)", [sys.executable, "-c", "pass"], ROOT),
                              ("floor: `invoke --list` of a one-task tasks.py", [sys.executable, "-m", "invoke", "--list"],
                               bare_tasks(labs.directory))):
-        seconds = statistics.median(timed(argv, cwd=cwd)[0] for _ in range(max(5, runs)))
+        seconds = statistics.median(timed(argv, cwd=cwd).seconds for _ in range(max(5, runs)))
         rows.append((label, seconds, float("nan"), "", ""))
+    for command in PROFILE_PARTS:
+        profile += command_profile(hosts, labs.directory, command)
     invoke(hosts, "rm", "--volumes")
     return rows
+
+
+#: Where a command spends its time: (label, file name ending, function name); the cumulative seconds of each.
+IMPORTS = (
+    ("importing modules (all of them, Invoke and k8sm included)", "", "_find_and_load"),
+    ("  of which k8sm.tasks (the task modules)", "k8sm/tasks/__init__.py", "<module>"),
+)
+PROFILE_PARTS = {
+    "status": (
+        *IMPORTS,
+        ("the status task (collect, print)", "k8sm/tasks/lab.py", "status"),
+        ("  reading hosts.yaml (topology.load)", "k8sm/topology.py", "load"),
+        ("  listing the lab's containers (one engine request)", "k8sm/lab.py", "list_containers"),
+        ("  the daemons' network probes (all at once)", "k8sm/probes.py", "ask_all"),
+        ("  execs where the network left a doubt", "k8sm/daemons/control.py", "check_nodes"),
+    ),
+    "up": (
+        *IMPORTS,
+        ("  of which the Docker SDK (docker, requests, urllib3)", "docker/__init__.py", "<module>"),
+        ("the up task", "k8sm/tasks/lab.py", "up"),
+        ("  images: each one's inputs against the engine's (ensure_images)", "k8sm/up.py", "ensure_images"),
+        ("  containers: all there and running (lab.run)", "k8sm/lab.py", "run"),
+        ("  daemons: states over the network (bring_up)", "k8sm/up.py", "bring_up"),
+        ("  workload images in each minion (one exec per minion)", "k8sm/workloads.py", "load"),
+    ),
+}
+
+
+def command_profile(hosts: Path, directory: Path, command: str) -> list[tuple[str, float]]:
+    """`invoke COMMAND` once under cProfile: its total and the cumulative seconds of PROFILE_PARTS[command]."""
+    import pstats
+
+    out = directory / f"{command}.prof"
+    timed([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "invoke", command], {"K8SM_HOSTS": str(hosts)})
+    stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
+    total = max(ct for (_, _, _, ct, _) in stats.values())
+    parts = [(f"`{command}`: the whole process after the interpreter's start", total)]
+    for label, file_end, function in PROFILE_PARTS[command]:
+        seconds = sum(ct for (file, _, name), (_, _, _, ct, _) in stats.items()
+                      if name == function and file.endswith(file_end))
+        parts.append((label, seconds))
+    return parts
 
 
 def bare_tasks(directory: Path) -> Path:
@@ -263,34 +386,64 @@ def bare_tasks(directory: Path) -> Path:
     return bare
 
 
-def scale_row(labs: Labs, size: int) -> tuple[int, float, float, float, float]:
-    """(nodes, run s, up s, status s, docker run loop s) for a fresh lab of `size` nodes."""
+@dataclass(frozen=True)
+class Scale:
+    """One lab size: wall seconds of `run`, `up` and `status` (median of 5), and of the docker run loop making
+    the same containers; the engine's CPU seconds during `run` and during the loop."""
+
+    nodes: int
+    run: float
+    up: float
+    status: float
+    loop: float
+    run_engine: float
+    loop_engine: float
+
+
+def scale_row(labs: Labs, size: int) -> Scale:
+    """A fresh lab of `size` nodes: the loop (the engine's own cost of the same containers), then run, up, status."""
     hosts, lab = labs.make(f"k8smbenchs{size}", nodes_for(size))
     print(f"scaling: {size} nodes ...", flush=True)
-    loop = docker_loop_seconds(lab)
-    run = invoke(hosts, "run")[0]
-    up = invoke(hosts, "up", "--no-build")[0]
-    status = statistics.median(invoke(hosts, "status")[0] for _ in range(5))
+    loop, loop_engine = docker_loop(lab)
+    run = invoke(hosts, "run")
+    up = invoke(hosts, "up", "--no-build").seconds
+    invoke(hosts, "status")  # warm-up, as for the other status rows
+    status = statistics.median(invoke(hosts, "status").seconds for _ in range(5))
     invoke(hosts, "rm", "--volumes")
-    return size, run, up, status, loop
+    return Scale(size, run.seconds, up, status, loop, run.engine_cpu, loop_engine)
 
 
-def print_tables(rows: list[tuple[str, float, float, str, str]], scale: list[tuple[int, float, float, float, float]]
-                 ) -> None:
+def print_tables(rows: list[tuple[str, float, float, str, str]], scale: list[Scale],
+                 profile: list[tuple[str, float]], loads: tuple[str, str]) -> None:
+    print(f"\nload averages (1, 5, 15 min): before {loads[0]}; after {loads[1]}")
     print(f"\n{'measure':58} {'k8sm s':>8} {'vs s':>8} {'result':>8}  target")
     for label, value, other, result, target in rows:
         other_text = "" if other != other else f"{other:8.2f}"  # NaN: no comparison
         print(f"{label:58} {value:8.2f} {other_text:>8} {result:>8}  {target}")
+    if profile:
+        print("\nno-op `up` and `status` of the healthy 11-node lab under cProfile (one run each, main thread;"
+              " the profiler slows Python code):")
+        for label, seconds in profile:
+            print(f"  {label:56} {seconds:8.3f}")
     if not scale:
         return
-    print(f"\n{'nodes':>5} {'run s':>7} {'up s':>7} {'status s':>9} {'loop s':>7}")
-    for size, run, up, status, loop in scale:
-        print(f"{size:>5} {run:7.2f} {up:7.2f} {status:9.3f} {loop:7.2f}")
-    if len(scale) > 1:
-        (n0, run0, up0, st0, loop0), (n1, run1, up1, st1, loop1) = scale[0], scale[-1]
-        per = n1 - n0
-        print(f"per extra node ({n0} -> {n1}): run {1000 * (run1 - run0) / per:.0f} ms, up {1000 * (up1 - up0) / per:.0f} ms, "
-              f"status {1000 * (st1 - st0) / per:.1f} ms (target <= 5), docker run loop {1000 * (loop1 - loop0) / per:.0f} ms")
+    print(f"\n{'nodes':>5} {'run s':>7} {'up s':>7} {'status s':>9} {'loop s':>7} {'engine CPU s: run':>18} {'loop':>6}")
+    for r in scale:
+        print(f"{r.nodes:>5} {r.run:7.2f} {r.up:7.2f} {r.status:9.3f} {r.loop:7.2f} {r.run_engine:18.2f} {r.loop_engine:6.2f}")
+    for r in scale:
+        print(f"{r.nodes} nodes, per node: run {1000 * r.run / r.nodes:.0f} ms, up {1000 * r.up / r.nodes:.0f} ms, "
+              f"status {1000 * r.status / r.nodes:.1f} ms, docker run loop {1000 * r.loop / r.nodes:.0f} ms")
+    for a, b in ((scale[0], later) for later in scale[1:]):
+        per = b.nodes - a.nodes
+
+        def ms(x: float, y: float) -> float:
+            return 1000 * (y - x) / per  # noqa: B023 - used at once, in this iteration
+
+        run_ms, loop_ms, status_ms = ms(a.run, b.run), ms(a.loop, b.loop), ms(a.status, b.status)
+        print(f"per extra node ({a.nodes} -> {b.nodes}): run {run_ms:.0f} ms "
+              f"(target <= the loop's {loop_ms:.0f} ms: {'met' if run_ms <= loop_ms else 'NOT met'}), "
+              f"up {ms(a.up, b.up):.0f} ms, status {status_ms:.1f} ms (target <= 5: {'met' if status_ms <= 5 else 'NOT met'}); "
+              f"engine CPU: run {ms(a.run_engine, b.run_engine):.0f} ms, loop {ms(a.loop_engine, b.loop_engine):.0f} ms")
 
 
 if __name__ == "__main__":

@@ -8,12 +8,13 @@ Run by hand:
 Brings up an 11-node lab of its own (the k8smbench/ images of bench/lab_bench.py, built
 here if missing; own name and subnet), prints a table of whole-process wall times
 (median of --runs, after one warm-up each) and the ratio remote/local measured in the
-same run, then removes the lab. Target: <= 1.3x.
+same run, then removes the lab (and the images, if it built them). Target: <= 1.3x.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -54,11 +55,14 @@ def main() -> None:
     args = parser.parse_args()
     api = docker.APIClient(version="auto")
     base = topology.load(topology.default_hosts_file()).images.base
+    before = load_averages()
     with tempfile.TemporaryDirectory(prefix="k8sm-bench-") as tmp:
         labs = Labs(api, Path(tmp), base)
         sshd = Sshd(Path(tmp) / "sshd").start()
+        built = False
         try:
             if not api.images(name=f"{PREFIX}minion"):
+                built = True  # removed at the end, as lab_bench.py does (kept when they were there before)
                 build_images(labs)
             hosts, _ = labs.make("k8smbenchr", SEED)
             invoke(hosts, "run")
@@ -74,6 +78,9 @@ def main() -> None:
         finally:
             sshd.stop()
             labs.remove_all()
+            if built:
+                invoke(labs.made[0], "rm", "--images", ok=(0, 1))
+    print(f"load averages (1, 5, 15 min): before {before}; after {load_averages()}")
     local = times["k8sm status (local)"]
     print(f"{'command':<24} {'median s':>9} {'vs local':>9}")
     for name, seconds in times.items():
@@ -82,6 +89,10 @@ def main() -> None:
     print(f"\nremote/local = {ratio:.2f}x (target <= {TARGET}x): {'met' if ratio <= TARGET else 'NOT met'}")
     print("(`-H` status: SSH connect, one session for the docker CLI's check of the container list, the list\n"
           " itself through a streamlocal channel, the daemons' answers through direct-tcpip channels)")
+
+
+def load_averages() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":
