@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import tarfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from k8sm import dists
+from k8sm.archive import tar_bytes
 from k8sm.engine import discard_image, inspect_image, inspect_image_id
 from k8sm.errors import ImageMissing, K8smError
 from k8sm.labels import DISTS, IMAGE, IMAGE_HASH
@@ -139,14 +139,7 @@ def context_hash(files: dict[str, tuple[bytes, int]], buildargs: dict[str, str],
 
 
 def context_tar(files: dict[str, tuple[bytes, int]]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name in sorted(files):
-            data, mode = files[name]
-            info = tarfile.TarInfo(name)
-            info.size, info.mode, info.mtime = len(data), mode, 0
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return tar_bytes(files)
 
 
 @dataclass(frozen=True)

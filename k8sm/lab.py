@@ -106,17 +106,12 @@ UNPACK_AND_SLEEP = ("sh", "-c", f'printf %s "${FILES_VARIABLE}" | base64 -d | ta
 def pack_files(files: dict[str, File]) -> str:
     """The files as a base64 tar archive (paths relative to /), deterministic for the spec digest."""
     import base64
-    import io
     import tarfile
 
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for path in sorted(files):
-            data = files[path].content.encode()
-            info = tarfile.TarInfo(path.lstrip("/"))
-            info.size, info.mode, info.mtime = len(data), files[path].mode, 0
-            tar.addfile(info, io.BytesIO(data))
-    return base64.b64encode(buf.getvalue()).decode()
+    from k8sm.archive import tar_bytes
+
+    entries = {path.lstrip("/"): (f.content.encode(), f.mode) for path, f in files.items()}
+    return base64.b64encode(tar_bytes(entries, format=tarfile.USTAR_FORMAT)).decode()
 
 
 def node_env(lab: Lab, node: Node) -> str:

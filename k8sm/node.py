@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import tarfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from k8sm.archive import tar_bytes
 from k8sm.errors import ExecError, K8smError
 from k8sm.target import ContainerUnavailable, ExecResult, Where, engine_error, is_engine_exception
 
@@ -48,18 +47,13 @@ class NodeHandle:
         """Write files (absolute paths) into the container, creating their directories."""
         if not files:
             return
-        buf = io.BytesIO()
-        now = time.time()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            for path in sorted(files):
-                if not path.startswith("/"):
-                    raise ValueError(f"container path must be absolute: {path}")
-                data = files[path].content.encode()
-                info = tarfile.TarInfo(path.lstrip("/"))
-                info.size, info.mode, info.mtime = len(data), files[path].mode, now
-                tar.addfile(info, io.BytesIO(data))
+        relative = [path for path in files if not path.startswith("/")]
+        if relative:
+            raise ValueError(f"container path must be absolute: {sorted(relative)[0]}")
+        archive = tar_bytes({path.lstrip("/"): (f.content.encode(), f.mode) for path, f in files.items()},
+                            mtime=time.time())
         try:
-            self.target.for_node(self.node).docker.put_archive(self.node.container, "/", buf.getvalue())
+            self.target.for_node(self.node).docker.put_archive(self.node.container, "/", archive)
         except Exception as exc:
             if not is_engine_exception(exc):
                 raise

@@ -14,11 +14,12 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from k8sm.errors import K8smError, TopologyError, clip, shown
+from k8sm.plan import START_ORDER
 
 #: Roles a node can have, and the image each role runs.
 ROLE_IMAGES: Mapping[str, str] = {
@@ -62,20 +63,6 @@ _IP_TEXT = re.compile(r"[0-9A-Fa-f.:/]{1,64}")
 _PORT_MAP = re.compile(r"([0-9]{1,5}):([0-9]{1,5})")
 #: A key shown as it is in a problem's path; any other key is quoted and bounded.
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
-
-DEFAULT_PORTS: Mapping[str, int] = {
-    "etcd_client": 2379,
-    "etcd_client_legacy": 4001,
-    "etcd_peer": 2380,
-    "zookeeper_client": 2181,
-    "zookeeper_peer": 2888,
-    "zookeeper_election": 3888,
-    "mesos_master": 5050,
-    "mesos_agent": 5051,
-    "apiserver": 8080,
-    "controller_manager": 10252,
-    "scheduler": 10251,
-}
 
 #: Ports that listen in the same container and so must differ.
 _PORTS_SHARING_A_CONTAINER = (
@@ -166,14 +153,17 @@ class Ports:
     scheduler: int = 10251
 
 
+#: The `ports:` keys and their defaults: Ports's fields.
+DEFAULT_PORTS: Mapping[str, int] = asdict(Ports())
+
+
 @dataclass(frozen=True)
 class EtcdSettings:
     cluster_token: str = "k8sm-etcd-cluster"
 
 
-#: Daemon names a `timeouts:` entry may name (besides `default`).
-DAEMON_NAMES = ("etcd", "zookeeper", "mesos-master", "docker", "mesos-slave", "apiserver", "controller-manager",
-                "scheduler")
+#: Daemon names a `timeouts:` entry may name (besides `default`): the start plan's.
+DAEMON_NAMES = START_ORDER
 
 
 @dataclass(frozen=True)
@@ -299,11 +289,11 @@ class Lab:
 # --------------------------------------------------------------------- loading
 
 
-def default_hosts_file() -> Path:
-    """K8SM_HOSTS, else ./hosts.yaml, else the hosts.yaml of this checkout."""
-    env = os.environ.get("K8SM_HOSTS")
-    if env:
-        return Path(env)
+def default_hosts_file(configured: str | os.PathLike[str] | None = None) -> Path:
+    """$K8SM_HOSTS, else configured (Invoke's k8sm.hosts_file), else ./hosts.yaml, else this checkout's."""
+    chosen = os.environ.get("K8SM_HOSTS") or configured
+    if chosen:
+        return Path(chosen)
     here = Path("hosts.yaml")
     if here.is_file():
         return here

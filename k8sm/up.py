@@ -145,7 +145,7 @@ def stop_daemons(target: Where, lab: Lab, running_nodes: set[str], say: Say) -> 
     """Stop every daemon on the running nodes, in reverse start order, one exec per node."""
     jobs = []
     for node in lab.nodes:
-        names = [d.name for d in reversed(daemons.for_role(node.role))]
+        names = [d.name for d in daemons.stopping(node.role)]
         if node.name in running_nodes and names:
             jobs.append((node, ["sh", "-c", _KILL_ALL, "k8sm-down", *names]))
     if jobs:

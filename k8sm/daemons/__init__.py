@@ -8,15 +8,25 @@ from k8sm.daemons.etcd import ETCD
 from k8sm.daemons.km import APISERVER, CONTROLLER_MANAGER, SCHEDULER
 from k8sm.daemons.mesos import MESOS_AGENT, MESOS_MASTER
 from k8sm.daemons.zookeeper import ZOOKEEPER
+from k8sm.plan import START_ORDER
 
-#: Every daemon, in start order.
-ALL: tuple[Daemon, ...] = (ETCD, ZOOKEEPER, MESOS_MASTER, DOCKER, MESOS_AGENT, APISERVER, CONTROLLER_MANAGER,
-                           SCHEDULER)
+_KNOWN = {d.name: d for d in (ETCD, ZOOKEEPER, MESOS_MASTER, DOCKER, MESOS_AGENT, APISERVER, CONTROLLER_MANAGER,
+                                SCHEDULER)}
+if set(_KNOWN) != set(START_ORDER):
+    raise ImportError(f"k8sm.plan.START_ORDER {START_ORDER} must name exactly the daemons {sorted(_KNOWN)}")
+
+#: Every daemon, in start order (k8sm.plan).
+ALL: tuple[Daemon, ...] = tuple(_KNOWN[name] for name in START_ORDER)
 
 
 def for_role(role: str) -> tuple[Daemon, ...]:
     """The daemons a node of this role runs, in start order."""
     return tuple(d for d in ALL if d.role == role)
+
+
+def stopping(role: str) -> tuple[Daemon, ...]:
+    """The daemons a node of this role runs, in the order they stop: the start order reversed."""
+    return tuple(reversed(for_role(role)))
 
 
 def by_name(name: str) -> Daemon:

@@ -148,10 +148,12 @@ class DaemonState:
         return f"{state} ({self.detail})" if self.detail else state
 
 
-def http_probe(url: str, seconds: int = 3) -> list[str]:
-    """A probe that GETs url and reports the body, then `@@http CODE` (000: no answer)."""
+def http_probe(url: str, seconds: int = 3, *, unix_socket: str | None = None) -> list[str]:
+    """A probe that GETs url (through unix_socket, if given) and reports the body, then `@@http CODE`
+    (000: no answer)."""
     # curl expands the \n escapes of -w itself: the argv file holds no newline
-    return ["curl", "-s", "--max-time", str(seconds), "-w", "\\n@@http %{http_code}\\n", url]
+    through = ["--unix-socket", unix_socket] if unix_socket else []
+    return ["curl", "-s", "--max-time", str(seconds), *through, "-w", "\\n@@http %{http_code}\\n", url]
 
 
 def parse_http(output: str) -> tuple[int, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 
-from k8sm.daemons.base import Daemon, Health, NetProbe, parse_http
+from k8sm.daemons.base import Daemon, Health, NetProbe, http_probe, parse_http
 from k8sm.probes import HttpGet
 from k8sm.topology import Lab, Node
 
@@ -33,8 +33,7 @@ def argv(lab: Lab, node: Node) -> list[str]:
 
 def probe_argv(lab: Lab, node: Node) -> list[str]:
     """GET /version on the engine's socket (curl is far lighter than the docker CLI)."""
-    return ["curl", "-s", "--max-time", "3", "--unix-socket", SOCKET_PATH, "-w", "\\n@@http %{http_code}\\n",
-            "http://docker/version"]
+    return http_probe("http://docker/version", unix_socket=SOCKET_PATH)
 
 
 def net_probe(lab: Lab, node: Node) -> NetProbe:

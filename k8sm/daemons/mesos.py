@@ -59,11 +59,6 @@ class AgentOverrides:
         return any(v is not None for v in (self.master, self.containerizers))
 
 
-def quorum(lab: Lab) -> int:
-    """A majority of the masters (the original hard-coded 1)."""
-    return len(lab.role("mesos-master")) // 2 + 1
-
-
 def master_argv(lab: Lab, node: Node, overrides: MasterOverrides = MasterOverrides()) -> list[str]:
     return [
         "mesos-master",
@@ -72,7 +67,7 @@ def master_argv(lab: Lab, node: Node, overrides: MasterOverrides = MasterOverrid
         f"--port={lab.ports.mesos_master}",
         f"--cluster={overrides.cluster or lab.mesos.cluster}",
         f"--zk={overrides.zk or zk_url(lab)}",
-        f"--quorum={overrides.quorum or quorum(lab)}",
+        f"--quorum={overrides.quorum or MESOS_MASTER.majority(lab)}",  # the original hard-coded 1
         "--registry=replicated_log",
         f"--work_dir={WORK_DIR}",
         f"--log_dir={MESOS_LOG_DIR}",

@@ -74,8 +74,7 @@ def hosts_file(config: Any) -> Path:
     """$K8SM_HOSTS, else config k8sm.hosts_file, else ./hosts.yaml, else the checkout's."""
     from k8sm import topology
 
-    configured = os.environ.get("K8SM_HOSTS") or (config.get("k8sm") or {}).get("hosts_file")
-    return Path(configured) if configured else topology.default_hosts_file()
+    return topology.default_hosts_file((config.get("k8sm") or {}).get("hosts_file"))
 
 
 def lab_of(c: Context) -> Lab:

@@ -42,14 +42,14 @@ def sd(c, start=False, kill=False, status=False, timeout=60, wait=True):
 def kill_(c, all=False):
     """Kill the km daemons (the original's `k8sm.sh kill all`); --all is required, as a safety."""
     from k8sm.daemons import control as ops
-    from k8sm.daemons.km import APISERVER, CONTROLLER_MANAGER, SCHEDULER
+    from k8sm.daemons import stopping
     from k8sm.errors import K8smError
 
     if not all:
         raise K8smError("k8sm.kill stops every km daemon", "say so with --all, or stop one with k8sm.api|cm|sd --kill")
     lab, target = lab_of(c), where_of(c)
     nodes = lab.select("framework")
-    for daemon in (SCHEDULER, CONTROLLER_MANAGER, APISERVER):
+    for daemon in stopping("framework"):  # scheduler, controller-manager, apiserver
         say(f"{daemon.title}: stopping")
         ops.kill(target, lab, daemon, nodes, say)
 
