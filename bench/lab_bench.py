@@ -38,7 +38,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -369,18 +369,27 @@ PROFILE_PARTS = {
 
 def command_profile(hosts: Path, directory: Path, command: str) -> list[tuple[str, float]]:
     """`invoke COMMAND` once under cProfile: its total and the cumulative seconds of PROFILE_PARTS[command]."""
+    return profiled(["-m", "invoke", command], {"K8SM_HOSTS": str(hosts)}, directory / f"{command}.prof",
+                    f"`{command}`", PROFILE_PARTS[command])
+
+
+Parts = Sequence[tuple[str, str, str]]
+
+
+def profiled(args: list[str], env: dict[str, str], out: Path, title: str, parts: Parts) -> list[tuple[str, float]]:
+    """`python -m cProfile ARGS` once: its total (after the interpreter's start) and the cumulative
+    seconds of each part, (label, file name ending, function name), summed over its matches."""
     import pstats
 
-    out = directory / f"{command}.prof"
-    timed([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "invoke", command], {"K8SM_HOSTS": str(hosts)})
+    timed([sys.executable, "-m", "cProfile", "-o", str(out), *args], env)
     stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
     total = max(ct for (_, _, _, ct, _) in stats.values())
-    parts = [(f"`{command}`: the whole process after the interpreter's start", total)]
-    for label, file_end, function in PROFILE_PARTS[command]:
+    found = [(f"{title}: the whole process after the interpreter's start", total)]
+    for label, file_end, function in parts:
         seconds = sum(ct for (file, _, name), (_, _, _, ct, _) in stats.items()
                       if name == function and file.endswith(file_end))
-        parts.append((label, seconds))
-    return parts
+        found.append((label, seconds))
+    return found
 
 
 def bare_tasks(directory: Path) -> Path:

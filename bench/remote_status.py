@@ -27,11 +27,21 @@ sys.path.insert(0, str(ROOT))
 
 import docker  # noqa: E402
 
-from bench.lab_bench import PREFIX, SEED, Labs, build_images, environment, invoke  # noqa: E402
+from bench.lab_bench import IMPORTS, PREFIX, SEED, Labs, build_images, environment, invoke, profiled  # noqa: E402
 from k8sm import topology  # noqa: E402
 from tests.sshd import Sshd  # noqa: E402 - the same throwaway sshd the tests use
 
 TARGET = 1.3
+#: Where `k8sm -H status` spends its time (see lab_bench.profiled).
+REMOTE_PARTS = (
+    *IMPORTS,
+    ("  of which paramiko", "paramiko/__init__.py", "<module>"),
+    ("  of which Fabric (paramiko included)", "fabric/__init__.py", "<module>"),
+    ("SSH: connect, key exchange, authenticate (sshconnect.open_all)", "k8sm/sshconnect.py", "open_all"),
+    ("the container list: engine socket channel + the docker CLI's check", "k8sm/target.py", "containers"),
+    ("the daemons' network probes through direct-tcpip channels", "k8sm/probes.py", "ask_all"),
+    ("execs where the network left a doubt", "k8sm/daemons/control.py", "check_nodes"),
+)
 
 
 def wall(argv: list[str], hosts: Path) -> float:
@@ -75,6 +85,11 @@ def main() -> None:
             ssh = ["ssh", "-o", "BatchMode=yes", "-F", str(sshd.ssh_config), "-i", str(sshd.client_key)]
             rows.append(("one SSH session: `true`", [*ssh, "-p", str(sshd.port), "root@127.0.0.1", "true"]))
             times = {name: median_of(argv, hosts, args.runs) for name, argv in rows}
+            env = {"K8SM_HOSTS": str(hosts)}
+            profile = [*profiled(["-m", "k8sm", "status"], env, Path(tmp) / "local.prof", "`k8sm status`",
+                                 REMOTE_PARTS),
+                       *profiled(["-m", "k8sm", *sshd.k8sm_args(), "status"], env, Path(tmp) / "remote.prof",
+                                 "`k8sm -H status`", REMOTE_PARTS)]
         finally:
             sshd.stop()
             labs.remove_all()
@@ -89,6 +104,9 @@ def main() -> None:
     print(f"\nremote/local = {ratio:.2f}x (target <= {TARGET}x): {'met' if ratio <= TARGET else 'NOT met'}")
     print("(`-H` status: SSH connect, one session for the docker CLI's check of the container list, the list\n"
           " itself through a streamlocal channel, the daemons' answers through direct-tcpip channels)")
+    print("\nunder cProfile (one run each, main thread; the profiler slows Python code):")
+    for label, seconds in profile:
+        print(f"  {label:68} {seconds:7.3f}")
 
 
 def load_averages() -> str:
