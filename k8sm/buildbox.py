@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from k8sm import engine
 from k8sm.errors import K8smError
 from k8sm.labels import LAB
 from k8sm.output import Say
@@ -39,22 +40,13 @@ def cache_volume(target: Target, lab: Lab, purpose: str) -> str:
     return name
 
 
-def remove_container(target: Target, name: str) -> None:
-    import docker.errors
-
-    try:
-        target.docker.remove_container(name, force=True)
-    except docker.errors.NotFound:
-        pass
-
-
 def start(target: Target, lab: Lab, image: str, name: str, binds: Sequence[str] = (), *, network: bool = True) -> None:
     """A fresh builder container `name` of the lab's image, idle until builds are exec'd in it.
 
     Without network it has no interface but loopback: a build in it cannot fetch anything.
     """
     api = target.docker
-    remove_container(target, name)
+    engine.remove_container(target, name)
     host_config = api.create_host_config(init=True, binds=list(binds), network_mode=None if network else "none")
     created = api.create_container(lab.images.ref(image), ["sleep", "infinity"], name=name, labels={LAB: lab.name},
                                    host_config=host_config)

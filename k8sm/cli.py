@@ -287,7 +287,8 @@ def _is_ssh_exception(exc: BaseException) -> bool:
 
 
 def _ssh_failure(ctx: Any, exc: BaseException) -> K8smError:
-    from k8sm.target import is_remote, ssh_error, target_for
+    from k8sm.ssherrors import ssh_error
+    from k8sm.target import is_remote, target_for
 
     if not is_remote(ctx):
         return K8smError(f"SSH error: {exc}")

@@ -25,6 +25,13 @@ def shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's explanation (a Docker API error's own) or text, else its type's name."""
+    explanation = getattr(exc, "explanation", None)
+    text = str(explanation or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def clip(text: str, limit: int = MAX_LINE) -> str:
     """text as one printable line of at most `limit` characters (control characters escaped)."""
     printable = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: limit + 1])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from k8sm import buildbox, dists, k8ssource
+from k8sm import buildbox, dists, engine, k8ssource
 from k8sm.errors import K8smError
 from k8sm.images import Builder
 from k8sm.k8ssource import Source
@@ -86,7 +86,7 @@ def build_local(target: Target, lab: Lab, say: Say, source: Source, *, jobs: int
         if keep_builder:
             say(f"kept the builder container {name} (remove it with `docker rm -f {name}`)")
         else:
-            buildbox.remove_container(target, name)
+            engine.remove_container(target, name)
 
 
 # ----------------------------------------------------------------- release

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from k8sm.errors import K8smError, shown
 from k8sm.output import Say
 from k8sm.target import Target
-from k8sm.topology import _ABSOLUTE_PATH, _GIT_REF, _GIT_URL
+from k8sm.topology_values import ABSOLUTE_PATH, GIT_REF, GIT_URL
 
 #: A tag, branch or commit; never starts with "-" (git would read an option). The same rule
 #: as kubernetes.ref in hosts.yaml, always as a full match (a trailing newline is refused).
-REF: re.Pattern[str] = _GIT_REF
+REF: re.Pattern[str] = GIT_REF
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,10 @@ def check_ref(ref: str) -> str:
 def check_source(source: Source) -> Source:
     """The source, if --repo / --checkout hold what hosts.yaml would accept there; else one line."""
     check_ref(source.ref)
-    if not _GIT_URL.fullmatch(source.repo):
+    if not GIT_URL.fullmatch(source.repo):
         raise K8smError(f"--repo {shown(source.repo)} is not a git URL (http(s)://, ssh://, git://, file://) "
                         "or an absolute path")
-    if not _ABSOLUTE_PATH.fullmatch(source.checkout):
+    if not ABSOLUTE_PATH.fullmatch(source.checkout):
         raise K8smError(f"--checkout {shown(source.checkout)} is not an absolute path "
                         "(letters, digits and . _ / - only)")
     return source

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from k8sm import buildbox, dists
+from k8sm import buildbox, dists, engine
 from k8sm.engine import import_argv
 from k8sm.errors import K8smError
 from k8sm.images import Builder
@@ -167,7 +167,7 @@ def _mesos_from_source(target: Target, lab: Lab, say: Say, url: str, tarball: st
         if keep_builder:
             say(f"kept the builder container {name} (remove it with `docker rm -f {name}`)")
         else:
-            buildbox.remove_container(target, name)
+            engine.remove_container(target, name)
 
 
 BUILD = buildbox.Script("mesos", "Mesos")

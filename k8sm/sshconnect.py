@@ -72,7 +72,7 @@ def prepare(conn: Any, accept: bool, timeout: int) -> None:
 
 def open_all(conn: Any, label: str, accept: bool, timeout: int) -> None:
     """Open every hop, first jump host first; K8smError (one line) naming the hop that failed."""
-    from k8sm.target import ssh_error
+    from k8sm.ssherrors import ssh_error
 
     rebuild_jumps(conn)
     chain = hops(conn)

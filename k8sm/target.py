@@ -14,10 +14,14 @@ import secrets
 import shlex
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from k8sm.errors import EngineError, HostUnreachable, K8smError
+from k8sm.errors import EngineError, K8smError, first_line
+from k8sm.execwire import REPORT_EXIT, ExecResult, Job, batch_script, parse_batch, split_exit
+
+# Re-exported for the callers of before: SSH failures are worded in k8sm.ssherrors.
+from k8sm.ssherrors import _known_hosts_name as _known_hosts_name
+from k8sm.ssherrors import ssh_error as ssh_error
 
 if TYPE_CHECKING:
     from docker import APIClient
@@ -27,27 +31,8 @@ if TYPE_CHECKING:
 
 #: Seconds a Docker API call may stay silent (builds stream, so this is per chunk).
 API_TIMEOUT = 600
-
-#: Printed after an exec'd command's own output, followed by its exit code.
-EXIT_MARK = "\n@@k8sm-exit "
-#: Runs "$@" and reports its exit code after its output, without a shell parsing any argument.
-#: This saves the exec-inspect request: an attached exec uses up its connection, and over
-#: SSH every new connection is a new channel.
-REPORT_EXIT = ("sh", "-c", '"$@"; printf "\\n@@k8sm-exit %d\\n" "$?"', "k8sm-exec")
-
-Job = tuple[str, Sequence[str]]  # (container name, argv)
 #: Parallel execs on a local engine (remote targets batch them in one SSH session instead).
 EXEC_WORKERS = 6
-
-
-@dataclass(frozen=True)
-class ExecResult:
-    exit_code: int
-    output: str
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
 
 
 class ContainerUnavailable(K8smError):
@@ -319,7 +304,7 @@ class RemoteTarget(Target):
         result = self.sh(["sh", "-c", batch_script(jobs, boundary)], hide=True, warn=True)
         if not result.ok and boundary not in result.stdout:
             raise EngineError(f"running commands in the lab's containers on {self.label} failed: "
-                              f"{_first_line(Exception(result.stderr or result.stdout))}")
+                              f"{first_line(Exception(result.stderr or result.stdout))}")
         results = parse_batch(result.stdout, boundary, len(jobs))
         for (container, _), r in zip(jobs, results, strict=True):
             if r.exit_code != 0 and r.output.startswith("Error response from daemon:"):
@@ -361,52 +346,6 @@ def _ran(result: Result | None) -> Result:
     return result
 
 
-def split_exit(text: str) -> ExecResult:
-    """Separate the output of a REPORT_EXIT-wrapped command from its exit code."""
-    output, mark, code = text.rpartition(EXIT_MARK)
-    if not mark or not code.strip().isdigit():
-        return ExecResult(exit_code=-1, output=text)
-    return ExecResult(exit_code=int(code), output=output)
-
-
-def batch_script(jobs: Sequence[Job], boundary: str) -> str:
-    """A POSIX sh script running `docker exec CONTAINER ARGV...` for every job in parallel.
-
-    Every value is quoted with shlex; the output is each job's exit code and output,
-    after a line `BOUNDARY INDEX CODE`.
-    """
-    lines = ['d=$(mktemp -d) || exit 1', "trap 'rm -rf \"$d\"' EXIT"]
-    for i, (container, argv) in enumerate(jobs):
-        command = shlex.join(["docker", "exec", container, *argv])
-        lines.append(f'( {command} > "$d/{i}" 2>&1 < /dev/null; echo $? > "$d/{i}.rc" ) &')
-    lines.append("wait")
-    indexes = " ".join(str(i) for i in range(len(jobs)))
-    lines.append(f'for i in {indexes}; do echo "{boundary} $i $(cat "$d/$i.rc")"; cat "$d/$i"; echo; done')
-    return "\n".join(lines) + "\n"
-
-
-def parse_batch(stdout: str, boundary: str, count: int) -> list[ExecResult]:
-    """batch_script's output -> one ExecResult per job, in order."""
-    results: dict[int, ExecResult] = {}
-    index, code, lines = -1, -1, []  # type: ignore[var-annotated]
-
-    def close() -> None:
-        if index >= 0:
-            while lines and lines[-1] == "":
-                lines.pop()
-            results[index] = ExecResult(code, "\n".join(lines))
-
-    for line in stdout.split("\n"):
-        words = line.split()
-        if len(words) == 3 and words[0] == boundary and words[1].isdigit():
-            close()
-            index, code, lines = int(words[1]), int(words[2]) if words[2].isdigit() else -1, []
-        elif index >= 0:
-            lines.append(line)
-    close()
-    return [results.get(i, ExecResult(-1, "no result")) for i in range(count)]
-
-
 _targets: dict[str, Target] = {}
 _targets_lock = threading.Lock()
 
@@ -437,85 +376,6 @@ def close_all() -> None:
         _targets.clear()
 
 
-def ssh_error(exc: BaseException, label: str, timeout: int, *, key_problem: K8smError | None = None,
-              jump_for: str | None = None) -> K8smError:
-    """Turn an SSH failure into one clear message with what to do.
-
-    key_problem says why a configured key cannot be used (see sshconnect.key_problem);
-    jump_for names the final host when the failing hop is a ProxyJump host.
-    """
-    import socket
-
-    import paramiko
-
-    bare = label.split("@", 1)[-1]
-    host = _display(bare) + (f" (the jump host to {jump_for})" if jump_for else "")
-    shown = label.split("@", 1)[0] + "@" + _display(bare) if "@" in label else _display(bare)
-    found = _host_key_error(exc, host, bare)
-    if found is not None:
-        return found
-    if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError) or isinstance(exc, ConnectionRefusedError):
-        return HostUnreachable(f"{host} refused the SSH connection", "check the host and port, and that sshd runs there")
-    if isinstance(exc, socket.gaierror):
-        return HostUnreachable(f"cannot resolve the host name in {shown}", "check the spelling, or use an IP address")
-    text = str(exc).lower()
-    if isinstance(exc, (socket.timeout, TimeoutError)) or any(
-            s in text for s in ("banner", "timed out", "no existing session")):
-        return HostUnreachable(f"{host} did not answer within {timeout}s", "check that the host is up and reachable "
-                         "(raise the limit with -t SECONDS)")
-    if key_problem is not None and isinstance(exc, paramiko.SSHException):
-        return key_problem
-    if isinstance(exc, paramiko.AuthenticationException):
-        return HostUnreachable(f"SSH authentication failed for {shown}",
-                         "check the key (-i KEY), your ssh-agent, or the user name (user@host)")
-    if isinstance(exc, OSError):
-        return HostUnreachable(f"cannot connect to {host}: {exc.strerror or exc}")
-    return HostUnreachable(f"SSH error with {shown}: {_first_line(exc) if str(exc) else type(exc).__name__}")
-
-
-def _host_key_error(exc: BaseException, host: str, bare: str) -> K8smError | None:
-    """The message for a host key that is revoked, changed or unknown; None for other failures."""
-    import paramiko
-
-    from k8sm import sshkeys
-
-    name = getattr(exc, "host", None) or _known_hosts_name(bare)
-    recorded = getattr(exc, "where", "")  # sshkeys' errors say where the key was recorded
-    where = f" ({recorded})" if recorded else ""
-    if isinstance(exc, sshkeys.HostKeyRevoked):
-        return HostUnreachable(f"the host key of {host} is marked as REVOKED in known_hosts{where}: refusing to connect, "
-                         "a revoked key may be a stolen one used to impersonate the host",
-                         "ask the host's administrator for its new key")
-    if isinstance(exc, (sshkeys.HostKeyChanged, paramiko.BadHostKeyException)):
-        return HostUnreachable(f"the host key of {host} has CHANGED since it was recorded in known_hosts{where}: "
-                         "someone may be intercepting the connection",
-                         f"if the change is expected, remove the old key (ssh-keygen -R '{name}') "
-                         "and verify the new one")
-    if isinstance(exc, sshkeys.HostKeyUnknown) or (
-            isinstance(exc, paramiko.SSHException) and "known_hosts" in str(exc)):
-        return HostUnreachable(f"the host key of {host} is not in known_hosts",
-                         "verify it and add it (ssh once, or ssh-keyscan -p PORT HOST >> ~/.ssh/known_hosts), "
-                         "or pass --accept-host-key to trust it for this run")
-    return None
-
-
-def _display(host_port: str) -> str:
-    """`h:p`, `::1:p` or `[::1]:p` as ssh prints it: IPv6 in brackets."""
-    from k8sm.sshaddr import display
-
-    name, colon, port = host_port.rpartition(":")
-    if not colon:
-        return host_port
-    return display(name.strip("[]"), port)
-
-
-def _known_hosts_name(host: str) -> str:
-    """The known_hosts name of `host:port`: `host` on port 22, else `[host]:port`."""
-    name, colon, port = host.rpartition(":")
-    name = name.strip("[]")
-    return host if not colon else name if port == "22" else f"[{name}]:{port}"
-
-
 def _import_docker_without_ssh() -> None:
     """Import the docker SDK without its ssh:// transport, which pulls in paramiko (~50 ms).
 
@@ -541,7 +401,7 @@ def _env_docker_host() -> str | None:
 
 def engine_error(exc: BaseException, where: str = "") -> K8smError:
     """Turn a docker/requests exception into one clear message with what to do."""
-    text = _first_line(exc)
+    text = first_line(exc)
     lowered = text.lower()
     where = where or _env_docker_host() or "unix:///var/run/docker.sock"
     if "permission denied" in lowered:
@@ -557,12 +417,6 @@ def engine_error(exc: BaseException, where: str = "") -> K8smError:
         return EngineError(f"the Docker engine at {where} did not answer in time ({text})",
                            "check that it is healthy (`docker info`)")
     return EngineError(f"Docker engine error: {text}")
-
-
-def _first_line(exc: BaseException) -> str:
-    explanation = getattr(exc, "explanation", None)
-    text = str(explanation or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def is_engine_exception(exc: BaseException) -> bool:
