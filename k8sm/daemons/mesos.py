@@ -6,10 +6,11 @@ import json
 import re
 from dataclasses import dataclass
 
-from k8sm.daemons.base import DATA_ROOT, LOG_DIR, Daemon, Health, http_net_probe, http_probe, parse_http
+from k8sm.daemons.base import DATA_ROOT, LOG_DIR, Daemon, Health, NetProbe, http_net_probe, http_probe, parse_http
 from k8sm.daemons.zookeeper import zk_url
 from k8sm.errors import K8smError, shown
 from k8sm.node import exec_on
+from k8sm.probes import HttpGet
 from k8sm.target import Where
 from k8sm.topology import Lab, Node
 
@@ -106,23 +107,57 @@ def parse_master_probe(output: str) -> Health:
         state = json.loads(body)
     except ValueError:
         return Health(False, "unreadable state")
+    if not isinstance(state, dict) or not state.get("pid"):  # every master's state names its own pid
+        return Health(False, "unreadable state")
     leading = state.get("leader") and state.get("leader") == state.get("pid")
     return Health(True, "leader" if leading else "standby")
 
 
+#: What the agent probe asks: its state (the master it detected), then its metrics (whether it
+#: registered: an agent names the master it detected before the master accepts it).
+AGENT_PATHS = ("/state", "/metrics/snapshot")
+
+
 def agent_probe_argv(lab: Lab, node: Node) -> list[str]:
-    return http_probe(f"http://{node.ip}:{lab.ports.mesos_agent}/state")
+    # one curl, both URLs: each body is followed by its own `@@http CODE` line
+    urls = [f"http://{node.ip}:{lab.ports.mesos_agent}{path}" for path in AGENT_PATHS]
+    return [*http_probe(urls[0]), *urls[1:]]
+
+
+def agent_net_probe(lab: Lab, node: Node) -> NetProbe:
+    return NetProbe(tuple(HttpGet(node.ip, lab.ports.mesos_agent, path) for path in AGENT_PATHS), "".join)
+
+
+_HTTP_MARK = re.compile(r"\n?@@http (\d{3})\n?")
 
 
 def parse_agent_probe(output: str) -> Health:
-    code, body = parse_http(output)
+    """Registered when the agent's metrics say slave/registered 1 (without metrics: when its
+    state names a master); the detail names the master."""
+    parts = _HTTP_MARK.split(output)
+    answers = [(int(parts[i + 1]), parts[i]) for i in range(0, len(parts) - 1, 2)]
+    code, body = answers[0] if answers else (0, "")
     if code != 200:
         return Health(False, "not answering" if code == 0 else f"HTTP {code}")
     try:
         master = json.loads(body).get("master_hostname")
-    except ValueError:
+    except (ValueError, AttributeError):
         return Health(False, "unreadable state")
+    registered = _registered(answers[1:])
+    if registered is False:
+        return Health(False, f"not registered yet (detected {master})" if master else "not registered with a master")
     return Health(True, f"registered with {master}") if master else Health(False, "not registered with a master")
+
+
+def _registered(answers: list[tuple[int, str]]) -> bool | None:
+    """slave/registered from the metrics answer; None when there is no readable one."""
+    if not answers or answers[0][0] != 200:
+        return None
+    try:
+        value = json.loads(answers[0][1]).get("slave/registered")
+    except (ValueError, AttributeError):
+        return None
+    return None if not isinstance(value, (int, float)) else value >= 1
 
 
 MESOS_MASTER = Daemon(name="mesos-master", title="Mesos master", role="mesos-master", task="mesos.master",
@@ -132,7 +167,7 @@ MESOS_MASTER = Daemon(name="mesos-master", title="Mesos master", role="mesos-mas
 MESOS_AGENT = Daemon(name="mesos-slave", title="Mesos agent", role="minion", task="mesos.slave",
                      argv=agent_argv, probe_argv=agent_probe_argv, parse_probe=parse_agent_probe,
                      requires=("mesos-agent|mesos-slave",), provided_by="invoke build.mesos", dist="mesos", after=("docker",),
-                     net_probe=http_net_probe("mesos_agent", "/state"))
+                     net_probe=agent_net_probe)
 
 
 # ------------------------------------------------------------ cluster views

@@ -7,7 +7,7 @@
 #   - with the docker containerizer, needs the minion's own Docker engine, like a
 #     real agent (exits 1 if `docker info` fails for 10 s)
 #   - serves /state with standin-httpd on --ip:--port (as real Mesos binds), with master_hostname once it
-#     has registered
+#     has registered, and /metrics/snapshot with slave/registered 0, then 1
 #   - registers with the leading stand-in master: asks each ZooKeeper host of
 #     --master on port 5050 (the stand-in masters' port) for /master/state; the
 #     one answering 200 leads; PUT /standin/agents/HOSTNAME there; repeats every 2 s
@@ -38,6 +38,8 @@ fi
 www=$work/standin-www
 rm -rf "$www"; mkdir -p "$www"
 printf '{"id":"standin-%s","hostname":"%s","pid":"slave(1)@%s:%s"}\n' "$hostname" "$hostname" "$ip" "$port" > "$www/state"
+mkdir -p "$www/metrics"
+echo '{"slave/registered":0.0}' > "$www/metrics/snapshot"   # as a real agent's, until it registers
 here=$(dirname "$(readlink -f "$0")")
 "$here/../libexec/k8sm-standin/standin-httpd" "$port" "$www" "$ip" &
 trap 'kill $(jobs -p) 2>/dev/null; exit 0' TERM INT
@@ -53,6 +55,7 @@ while true; do
             leader=$(printf '%s' "$state" | sed -n 's/.*"hostname":"\([^"]*\)".*/\1/p')
             printf '{"id":"standin-%s","hostname":"%s","pid":"slave(1)@%s:%s","master_hostname":"%s"}\n' \
                 "$hostname" "$hostname" "$ip" "$port" "$leader" > "$www/state.tmp" && mv "$www/state.tmp" "$www/state"
+            echo '{"slave/registered":1.0}' > "$www/metrics/snapshot.tmp" && mv "$www/metrics/snapshot.tmp" "$www/metrics/snapshot"
             break
         fi
     done

@@ -59,7 +59,9 @@ mine=
 while sleep 1; do
     [ -n "$mine" ] || mine=$(grep -o "Created $zk_path/json.info_[0-9]*" "$work/zk.out" | tail -n 1 | sed 's#.*/##')
     echo "ls $zk_path" >&3
-    lowest=$(grep '^\[' "$work/zk.out" | grep -v '^\[zk:' | tail -n 1 | tr -d '[] ' | tr ',' '\n' | grep '^json\.info_' | sort | head -n 1)
+    # the last whole answer of ls (a line still being written has no closing bracket yet)
+    lowest=$(grep '^\[.*\]$' "$work/zk.out" | grep -v '^\[zk:' | tail -n 1 | tr -d '[] ' | tr ',' '\n' | grep '^json\.info_' | sort | head -n 1)
+    [ -n "$lowest" ] || continue   # no answer to read yet: keep the role we have
     if [ -n "$mine" ] && [ "$lowest" = "$mine" ]; then
         rm -f "$www/master/state.status" "$www/master/state.location" "$www/master/frameworks.status"
         printf '{"pid":"%s","leader":"%s","hostname":"%s"}\n' "$self" "$self" "$hostname" > "$www/master/state"

@@ -50,6 +50,7 @@ def healthy_network() -> dict[tuple[str, int, str], bytes]:
     for n in LAB.role("minion"):
         net[(n.ip, dind.METRICS_PORT, "/metrics")] = http(200, METRICS)
         net[(n.ip, p.mesos_agent, "/state")] = http(200, json.dumps({"master_hostname": "mesos-master-0"}))
+        net[(n.ip, p.mesos_agent, "/metrics/snapshot")] = http(200, json.dumps({"slave/registered": 1.0}))
     for port in (p.apiserver, p.controller_manager, p.scheduler):
         net[(FW.ip, port, "/healthz")] = http(200, "ok")
     return net

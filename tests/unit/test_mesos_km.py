@@ -169,6 +169,10 @@ def test_http_probe_output_is_parsed():
     ("\n@@http 307\n", True, "standby"),
     ("\n@@http 000\n", False, "not answering"),
     ("\n@@http 503\n", False, "HTTP 503"),
+    # a 200 that is no master's state is not a standby: it is unclear (asked again by exec)
+    ('{"state":"StateCandidate"}\n@@http 200\n', False, "unreadable state"),
+    ('[1, 2]\n@@http 200\n', False, "unreadable state"),
+    ('{"pid":"master@10.0.0.2:5050","leader":"master@10.0.0.1:50\n@@http 200\n', False, "unreadable state"),
 ])
 def test_master_probe(output, healthy, detail):
     assert (mesos.parse_master_probe(output).healthy, mesos.parse_master_probe(output).detail) == (healthy, detail)
@@ -178,6 +182,34 @@ def test_agent_probe():
     assert mesos.parse_agent_probe('{"master_hostname":"mesos-master-1"}\n@@http 200\n').detail == (
         "registered with mesos-master-1")
     assert not mesos.parse_agent_probe('{"id":"x"}\n@@http 200\n').healthy
+
+
+STATE = '{"master_hostname":"mesos-master-1"}\n@@http 200\n'
+
+
+@pytest.mark.parametrize(("metrics", "healthy", "detail"), [
+    ('{"slave/registered":1.0}\n@@http 200\n', True, "registered with mesos-master-1"),
+    # a real agent names the master it detected before that master accepts it
+    ('{"slave/registered":0.0}\n@@http 200\n', False, "not registered yet (detected mesos-master-1)"),
+    # no readable metrics: the state decides, as before
+    ("\n@@http 000\n", True, "registered with mesos-master-1"),
+    ('<html>\n@@http 200\n', True, "registered with mesos-master-1"),
+    ('{"slave/registered":"yes"}\n@@http 200\n', True, "registered with mesos-master-1"),
+])
+def test_agent_registration_comes_from_its_metrics(metrics, healthy, detail):
+    assert mesos.parse_agent_probe(STATE + metrics) == Health(healthy, detail)
+
+
+def test_agent_probe_asks_state_and_metrics_the_same_way_in_and_out_of_the_container(lab):
+    minion = lab.node("kubernetes-minion-0")
+    argv = mesos.agent_probe_argv(lab, minion)
+    assert argv[0] == "curl" and argv[-2:] == [f"http://{minion.ip}:5051/state",
+                                              f"http://{minion.ip}:5051/metrics/snapshot"]
+    net = mesos.agent_net_probe(lab, minion)
+    assert [(a.ip, a.port, a.path) for a in net.asks] == [(minion.ip, 5051, "/state"),
+                                                          (minion.ip, 5051, "/metrics/snapshot")]
+    assert mesos.parse_agent_probe(net.combine([STATE, '{"slave/registered":0.0}\n@@http 200\n'])).healthy is False
+    assert mesos.parse_agent_probe(net.combine(["\n@@http 000\n", "\n@@http 000\n"])) == Health(False, "not answering")
 
 
 def test_leader_from_zookeeper_masterinfo():
