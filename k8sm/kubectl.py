@@ -53,3 +53,35 @@ def which(target: Where, node: Node) -> str:
     origin = ("from `invoke build.k8s` (the release's own)" if path.startswith("/opt/kubernetes/")
               else "Debian's kubernetes-client (no build.k8s release in this image)")
     return f"{node.name}: {path} {origin}; {version}".strip()
+
+
+#: Kubernetes-on-Mesos lived in the Kubernetes tree up to v1.2 (contrib/mesos): every km
+#: apiserver speaks an API that today's kubectl (Debian's 1.20) cannot use.
+_DEBIAN_KUBECTL_NOTE = ("note: this is Debian's kubectl ({version}); km's apiserver is Kubernetes {server}, "
+                        "older than it can talk to (\"no matches for kind ...\"): `invoke build.k8s` brings "
+                        "the kubectl of km's own tree, which `invoke up` puts in the images")
+
+
+def mismatch_note(target: Where, lab: Lab, node: Node) -> str | None:
+    """After a failed kubectl: a note when the node's kubectl is Debian's and the apiserver is km's."""
+    import json
+
+    from k8sm.daemons.base import http_probe, parse_http
+
+    framework = lab.framework
+    if framework is None:
+        return None
+    url = f"http://{framework.ip}:{lab.ports.apiserver}/version"
+    kubectl, version = exec_on(target, [(node, ["sh", "-c", _WHICH]), (node, http_probe(url))])
+    lines = kubectl.output.strip().splitlines()
+    if not kubectl.ok or not lines or lines[0].startswith("/opt/kubernetes/"):
+        return None
+    code, body = parse_http(version.output)
+    try:
+        server = json.loads(body).get("gitVersion") if code == 200 else None
+    except (ValueError, AttributeError):
+        server = None
+    if not isinstance(server, str) or not server:
+        return None
+    client = lines[1].strip() if len(lines) > 1 else "its version unknown"
+    return _DEBIAN_KUBECTL_NOTE.format(version=client[:80], server=server[:60])

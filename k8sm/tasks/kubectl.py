@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from invoke import Exit
 
 from k8sm.tasks._common import k8sm_task, lab_of, say, where_of
@@ -27,4 +29,7 @@ def kubectl(c, node=None, which=False):
     args = list((c.config.get("k8sm") or {}).get("remainder") or [])
     code = kc.run(target, where, args)
     if code:
+        note = kc.mismatch_note(target, lab, where)
+        if note:
+            print(note, file=sys.stderr)
         raise Exit(code=code)
