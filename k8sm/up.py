@@ -14,7 +14,7 @@ programs are not installed is skipped with one line, and so is what needs it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from k8sm import daemons
@@ -63,23 +63,8 @@ def bring_up(target: Where, lab: Lab, say: Say, *, strict: bool = False
     Returns each stage's outcome, and the daemons' states now: as found, or as a start left them.
     """
     wanted = stages(lab)
-    states = current_states(target, lab, wanted)
-    unconfigured = [d for d in wanted if not all(s.configured for s in states[d.name])]
-    if unconfigured:  # files removed by hand, or a container made by an older k8sm: write them again
-        for daemon in unconfigured:
-            control.write_files(target, lab, daemon, lab.role(daemon.role))
-        states.update(current_states(target, lab, unconfigured))
-    results = {d.name: StageResult(d.name) for d in wanted}
-    for d in wanted:
-        if all(s.healthy for s in states[d.name]):
-            results[d.name].outcome = "healthy"
-        elif not all(s.installed for s in states[d.name]):
-            results[d.name].outcome, results[d.name].reason = "skipped", f"not installed ({d.provided_by} provides it)"
-    absent = [r for r in results.values() if r.outcome == "skipped"]
-    if strict and absent:
-        raise K8smError(f"not installed: {', '.join(r.daemon for r in absent)}",
-                        "build them (" + ", ".join(sorted({daemons.by_name(r.daemon).provided_by for r in absent}))
-                        + ") or run without --strict")
+    states = configured_states(target, lab, wanted)
+    results = first_outcomes(wanted, states, strict=strict)
     done = {d.name: threading.Event() for d in wanted}
     for r in results.values():
         if r.outcome != "pending":
@@ -114,13 +99,55 @@ def bring_up(target: Where, lab: Lab, say: Say, *, strict: bool = False
         finally:
             done[daemon.name].set()
 
-    # daemon threads, joined in small steps: Ctrl-C ends `up` at once (a rerun finishes the job)
+    run_each(run_stage, wanted)
+    report(results, say)
+    now = daemons.mark_blocked({name: results[name].states or found for name, found in states.items()})
+    return results, now
+
+
+def configured_states(target: Where, lab: Lab, wanted: Sequence[Daemon]) -> dict[str, list[DaemonState]]:
+    """current_states, after writing the files of daemons whose files are missing (removed by hand, or
+    a container made by an older k8sm)."""
+    states = current_states(target, lab, wanted)
+    unconfigured = [d for d in wanted if not all(s.configured for s in states[d.name])]
+    if unconfigured:
+        for daemon in unconfigured:
+            control.write_files(target, lab, daemon, lab.role(daemon.role))
+        states.update(current_states(target, lab, unconfigured))
+    return states
+
+
+def first_outcomes(wanted: Sequence[Daemon], states: dict[str, list[DaemonState]], *, strict: bool
+                   ) -> dict[str, StageResult]:
+    """Each stage's result before anything starts: healthy, skipped (not installed) or pending;
+    with strict, a stage that is not installed is refused at once."""
+    results = {d.name: StageResult(d.name) for d in wanted}
+    for d in wanted:
+        if all(s.healthy for s in states[d.name]):
+            results[d.name].outcome = "healthy"
+        elif not all(s.installed for s in states[d.name]):
+            results[d.name].outcome, results[d.name].reason = "skipped", f"not installed ({d.provided_by} provides it)"
+    absent = [r for r in results.values() if r.outcome == "skipped"]
+    if strict and absent:
+        raise K8smError(f"not installed: {', '.join(r.daemon for r in absent)}",
+                        "build them (" + ", ".join(sorted({daemons.by_name(r.daemon).provided_by for r in absent}))
+                        + ") or run without --strict")
+    return results
+
+
+def run_each(run_stage: Callable[[Daemon], None], wanted: Sequence[Daemon]) -> None:
+    """run_stage for every stage at once, in daemon threads joined in small steps: Ctrl-C ends `up`
+    at once (a rerun finishes the job)."""
     threads = [threading.Thread(target=run_stage, args=(d,), name=f"up-{d.name}", daemon=True) for d in wanted]
     for thread in threads:
         thread.start()
     for thread in threads:
         while thread.is_alive():
             thread.join(0.2)
+
+
+def report(results: dict[str, StageResult], say: Say) -> None:
+    """Say which stages were skipped and why; raise the first failure (naming how many more failed)."""
     for r in results.values():
         if r.outcome == "skipped":
             say(f"{daemons.by_name(r.daemon).title}: skipped: {r.reason}")
@@ -130,8 +157,6 @@ def bring_up(target: Where, lab: Lab, say: Say, *, strict: bool = False
         message, hint = (first.message, first.hint) if isinstance(first, K8smError) else (failed[0].reason, None)
         others = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         raise DaemonError(f"{message}{others}", hint)  # the reason, str(error), already ends in the hint
-    now = daemons.mark_blocked({name: results[name].states or found for name, found in states.items()})
-    return results, now
 
 
 # --------------------------------------------------------------------- down
