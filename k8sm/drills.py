@@ -104,7 +104,7 @@ def zookeeper_drill(target: Where, lab: Lab, say: Say) -> Verdict:
     return Verdict("zookeeper", True, f"{new} leads {took:.1f} s after {old.name} was killed; {old.name} rejoined")
 
 
-def repair_drill(target: Where, lab: Lab, say: Say, up: Callable[[], None]) -> Verdict:
+def repair_drill(target: Where, lab: Lab, say: Say, up: Callable[[], object]) -> Verdict:
     minions = lab.role("minion")
     if not minions:
         return Verdict("repair", False, "the lab has no minion to remove")

@@ -23,7 +23,7 @@ from k8sm.drills import Verdict
 from k8sm.errors import K8smError
 from k8sm.node import NodeHandle, exec_on
 from k8sm.output import Say
-from k8sm.target import Target
+from k8sm.target import Where
 from k8sm.topology import Lab, Node
 
 #: Measured on the lab (see the README): the leading master's ZooKeeper session must
@@ -35,7 +35,7 @@ LONG_TASK = "drill-long-task"
 SCHEDULER_NOTICE_LIMIT = 45.0
 
 
-def master_drill(target: Target, lab: Lab, say: Say) -> Verdict:
+def master_drill(target: Where, lab: Lab, say: Say) -> Verdict:
     masters = lab.role("mesos-master")
     if len(masters) < 3:
         return Verdict("mesos-master", False, f"needs 3 or more Mesos masters, the lab has {len(masters)}")
@@ -59,7 +59,7 @@ def master_drill(target: Target, lab: Lab, say: Say) -> Verdict:
                                          f"{victim.name} rejoined as a standby" + _scheduler_after_failover(target, lab, say))
 
 
-def _scheduler_after_failover(target: Target, lab: Lab, say: Say) -> str:
+def _scheduler_after_failover(target: Where, lab: Lab, say: Say) -> str:
     """km's scheduler (2015) exits when its leading master goes away ("fatal scheduler error"):
     start it again where it ran, so the drill leaves the lab whole, and say what happened."""
     frameworks = lab.role(SCHEDULER.role)
@@ -80,7 +80,7 @@ def _scheduler_after_failover(target: Target, lab: Lab, say: Say) -> str:
     return "" if not state.installed else f"; km scheduler not registered with the new leader ({state.summary})"
 
 
-def agent_drill(target: Target, lab: Lab, say: Say) -> Verdict:
+def agent_drill(target: Where, lab: Lab, say: Say) -> Verdict:
     current = _leader_or_raise(target, lab)
     runner = next(n for n in lab.role("mesos-master") if n.ip == current.ip)
     name = f"k8sm-drill-{secrets.token_hex(3)}"
@@ -109,14 +109,14 @@ def agent_drill(target: Target, lab: Lab, say: Say) -> Verdict:
                                         + ("kept running" if survived else f"is reported {state}"))
 
 
-def _leader_or_raise(target: Target, lab: Lab) -> Leader:
+def _leader_or_raise(target: Where, lab: Lab) -> Leader:
     current = leader(target, lab)
     if current is None:
         raise K8smError("no Mesos master leads", "bring Mesos up first (`invoke up`)")
     return current
 
 
-def master_json(target: Target, lab: Lab, via: Node, path: str) -> dict[str, Any]:
+def master_json(target: Where, lab: Lab, via: Node, path: str) -> dict[str, Any]:
     """GET a path of the leading master (asked from a master node), as JSON; {} if it does not answer."""
     current = leader(target, lab)
     if current is None:
@@ -129,12 +129,12 @@ def master_json(target: Target, lab: Lab, via: Node, path: str) -> dict[str, Any
         return {}
 
 
-def _task(target: Target, lab: Lab, via: Node, name: str) -> dict[str, Any] | None:
+def _task(target: Where, lab: Lab, via: Node, name: str) -> dict[str, Any] | None:
     tasks = master_json(target, lab, via, "/master/tasks").get("tasks", [])
     return next((t for t in tasks if t.get("name") == name), None)
 
 
-def _wait_task(target: Target, lab: Lab, via: Node, name: str, state: str, timeout: float) -> dict[str, Any] | None:
+def _wait_task(target: Where, lab: Lab, via: Node, name: str, state: str, timeout: float) -> dict[str, Any] | None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         task = _task(target, lab, via, name)
@@ -144,7 +144,7 @@ def _wait_task(target: Target, lab: Lab, via: Node, name: str, state: str, timeo
     return None
 
 
-def _agent_node(target: Target, lab: Lab, via: Node, agent_id: str) -> Node:
+def _agent_node(target: Where, lab: Lab, via: Node, agent_id: str) -> Node:
     agents = master_json(target, lab, via, "/master/slaves").get("slaves", [])
     hostname = next((a.get("hostname") for a in agents if a.get("id") == agent_id), None)
     minion = next((m for m in lab.role("minion") if m.name == hostname), None)

@@ -19,7 +19,7 @@ from k8sm.daemons.zookeeper import zk_url
 from k8sm.errors import K8smError
 from k8sm.node import exec_on
 from k8sm.output import Say, columns
-from k8sm.target import Target
+from k8sm.target import Where
 from k8sm.topology import Lab
 from k8sm.workloads import BUSYBOX
 
@@ -61,7 +61,7 @@ def parse_updates(output: str, name: str) -> tuple[str, ...]:
     return tuple(states)
 
 
-def run(target: Target, lab: Lab, say: Say, kinds: Sequence[str] = ("command", "docker")) -> list[TaskRun]:
+def run(target: Where, lab: Lab, say: Say, kinds: Sequence[str] = ("command", "docker")) -> list[TaskRun]:
     """Launch one task of each kind through the leading master; their states, and where Docker ran."""
     current = leader(target, lab)
     if current is None:
@@ -83,7 +83,7 @@ def run(target: Target, lab: Lab, say: Say, kinds: Sequence[str] = ("command", "
     return runs
 
 
-def mesos_containers(target: Target, lab: Lab) -> dict[str, set[str]]:
+def mesos_containers(target: Where, lab: Lab) -> dict[str, set[str]]:
     """The containers Mesos's Docker containerizer made (named mesos-...) in each minion's engine."""
     argv = ["docker", "ps", "-a", "--filter", "name=mesos-", "--format", "{{.ID}}"]
     minions = lab.role("minion")

@@ -52,13 +52,14 @@ def rm(c, volumes=False, images=False, leave_swarm=False):
     every host, then its overlay network; the hosts stay in their Swarm unless --leave-swarm.
     """
     from k8sm.lab import describe_removal, remove
+    from k8sm.placement import placed
 
     _check_leave_swarm(c, leave_swarm)
     lab, target = lab_of(c), where_of(c)
     done = remove(target, lab, say, volumes=volumes, images=images)
     say(describe_removal(done, lab, volumes))
     if leave_swarm:
-        _leave_swarm(target)  # multi-host (checked above): a Placement
+        _leave_swarm(placed(target, lab))  # multi-host (checked above): a Placement already
 
 
 def _check_leave_swarm(c, leave_swarm: bool) -> None:
@@ -156,6 +157,7 @@ def down(c, volumes=False, images=False, leave_swarm=False):
     """Stop every daemon (in reverse start order, by its pid file), then remove the lab like `rm`."""
     from k8sm.lab import describe_removal, list_containers, remove
     from k8sm.labels import NODE
+    from k8sm.placement import placed
     from k8sm.up import stop_daemons
 
     _check_leave_swarm(c, leave_swarm)
@@ -165,7 +167,7 @@ def down(c, volumes=False, images=False, leave_swarm=False):
     done = remove(target, lab, say, volumes=volumes, images=images)
     say(describe_removal(done, lab, volumes))
     if leave_swarm:
-        _leave_swarm(target)  # multi-host (checked above): a Placement
+        _leave_swarm(placed(target, lab))  # multi-host (checked above): a Placement already
 
 
 @k8sm_task()
