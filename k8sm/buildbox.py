@@ -40,6 +40,19 @@ def cache_volume(target: Target, lab: Lab, purpose: str) -> str:
     return name
 
 
+def cores(target: Target, jobs: int | None) -> int:
+    """The parallel jobs of a build: as asked, else the target's processors."""
+    return jobs or int(target.sh(["nproc"], hide=True).stdout.strip() or 1)
+
+
+def finish(target: Target, name: str, say: Say, *, keep: bool) -> None:
+    """After a build: remove the builder container, or, kept, say how to remove it."""
+    if keep:
+        say(f"kept the builder container {name} (remove it with `docker rm -f {name}`)")
+    else:
+        engine.remove_container(target, name)
+
+
 def start(target: Target, lab: Lab, image: str, name: str, binds: Sequence[str] = (), *, network: bool = True) -> None:
     """A fresh builder container `name` of the lab's image, idle until builds are exec'd in it.
 

@@ -27,7 +27,7 @@ from invoke import Argument, Exit
 from k8sm import __version__
 from k8sm.errors import K8smError
 from k8sm.tasks._args import checked
-from k8sm.tasks.executor import RemainderMixin
+from k8sm.tasks.executor import RemainderMixin, override
 
 #: The flags that ask for a secret (Invoke's and Fabric's), and the config value each fills.
 PROMPTS = {"prompt-for-sudo-password": ("sudo", "password", "Desired 'sudo.password' config value: "),
@@ -93,12 +93,11 @@ class K8smProgram(Fab):
         for flag in asked:  # Invoke and Fabric would prompt and keep the plain text; k8sm asks itself
             self.args[flag].value = False
         super().update_config()
-        overrides = self.config._overrides
         for flag in asked:
             section, key, prompt = PROMPTS[flag]
-            overrides.setdefault(section, {})[key] = _ask(flag, prompt)
+            override(self.config, section, key, _ask(flag, prompt))
         if self.args["accept-host-key"].value:
-            overrides.setdefault("k8sm", {})["accept_host_key"] = True
+            override(self.config, "k8sm", "accept_host_key", True)
         self.config.merge()
         _remember_secrets(self.config)
 
@@ -181,7 +180,6 @@ class K8smExecutor(RemainderMixin, Executor):
         in config k8sm.swarm_hosts, instead of once per host."""
         from invoke import Call
 
-        from k8sm.tasks.executor import override
         from k8sm.tasks.swarm import CLI_HOSTS
 
         result: list[Any] = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from k8sm import buildbox, dists, engine, k8ssource
+from k8sm import buildbox, dists, k8ssource
 from k8sm.errors import K8smError
 from k8sm.images import Builder
 from k8sm.k8ssource import Source
@@ -76,17 +76,14 @@ def build_local(target: Target, lab: Lab, say: Say, source: Source, *, jobs: int
                                  ["docker", "cp", "-", f"{name}:{BUILD_DIR}"], hide=True, warn=True)
         if not copied.ok:
             raise K8smError(f"copying {source.ref} into the builder failed: {(copied.stderr or copied.stdout).strip()}")
-        cores = jobs or int(target.sh(["nproc"], hide=True).stdout.strip() or 1)
+        cores = buildbox.cores(target, jobs)
         say(f"building km and kubectl with Debian's Go, {cores} jobs (a first build takes about 5 minutes on 2 cores;"
             f" the Go build cache {cache} makes a repeat fast) ...")
         buildbox.stream(target, name, ["k8sm-build-k8s", str(cores)], SCRIPT, say, verbose=verbose,
                         environment=version)
         return import_dist(target, lab, dists.KUBERNETES, Tree(STAGE_DIR, container=name), say)
     finally:
-        if keep_builder:
-            say(f"kept the builder container {name} (remove it with `docker rm -f {name}`)")
-        else:
-            engine.remove_container(target, name)
+        buildbox.finish(target, name, say, keep=keep_builder)
 
 
 # ----------------------------------------------------------------- release

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from k8sm import buildbox, dists, engine
+from k8sm import buildbox, dists
 from k8sm.engine import import_argv
 from k8sm.errors import K8smError
 from k8sm.images import Builder
@@ -156,7 +156,7 @@ def _mesos_from_source(target: Target, lab: Lab, say: Say, url: str, tarball: st
             say(f"downloading {url}")
             buildbox.stream(target, name, ["curl", "-fL", "--retry", "3", "-o", f"{BUILD_DIR}/src.tar.gz", url],
                             DOWNLOAD, say, verbose=True)
-        cores = jobs or int(target.sh(["nproc"], hide=True).stdout.strip() or 1)
+        cores = buildbox.cores(target, jobs)
         args = mesos_configure_args(lab, configure_args)
         say(f"building Mesos with {cores} jobs, {lab.mesos.libraries} libraries (a first build takes 30-60 minutes"
             f" on 2 cores; the compiler cache {cache} makes a repeat fast) ...")
@@ -164,10 +164,7 @@ def _mesos_from_source(target: Target, lab: Lab, say: Say, url: str, tarball: st
                         environment={"CCACHE_DIR": CCACHE_DIR})
         return import_dist(target, lab, dists.MESOS, Tree(STAGE_DIR, container=name), say)
     finally:
-        if keep_builder:
-            say(f"kept the builder container {name} (remove it with `docker rm -f {name}`)")
-        else:
-            engine.remove_container(target, name)
+        buildbox.finish(target, name, say, keep=keep_builder)
 
 
 BUILD = buildbox.Script("mesos", "Mesos")

@@ -33,22 +33,14 @@ def control(c: Context, daemon: Daemon, *, start: bool, kill: bool, status: bool
             timeout: float, wait: bool, override: Callable[[Node], list[str]] | None = None,
             report: Callable[[], None] | None = None) -> None:
     """--start (after the daemon's gates, and the daemons it runs after on the same nodes), --kill or --status."""
-    from k8sm import daemons
     from k8sm.daemons import control as ops
-    from k8sm.daemons import gates
 
     action = one_action(start=start, kill=kill, status=status) or "status"
     lab = lab_of(c)
     nodes = lab.select(daemon.role, node)
     target = where_of(c)
     if action == "start":
-        before_start = [daemons.by_name(name) for name in daemon.after]
-        for each in (daemon, *before_start):  # say what is missing before anything starts
-            ops.prepare(target, lab, each, nodes)
-        gates.wait_for(target, lab, daemon, say, timeout)
-        for needed in before_start:
-            ops.start(target, lab, needed, nodes, say, wait=True, timeout=timeout, prepared=True)
-        ops.start(target, lab, daemon, nodes, say, override=override, wait=wait, timeout=timeout, prepared=True)
+        ops.start_with_needs(target, lab, daemon, nodes, say, timeout=timeout, wait=wait, override=override)
     elif action == "kill":
         say(f"{daemon.title}: stopping on {', '.join(n.name for n in nodes)}")
         ops.kill(target, lab, daemon, nodes, say)
