@@ -17,8 +17,9 @@ from k8sm.daemons.dind import DOCKER
 from k8sm.daemons.etcd import ETCD, endpoints
 from k8sm.daemons.zookeeper import ZOOKEEPER
 from k8sm.errors import K8smError
-from k8sm.node import NodeHandle
+from k8sm.node import File, NodeHandle
 from k8sm.output import Say
+from k8sm.resources import script_text
 from k8sm.target import Where
 from k8sm.topology import Lab
 
@@ -26,10 +27,8 @@ ZK_FAILOVER_LIMIT = 10.0
 WRITER = "drill-writer"
 ACKED = "/tmp/k8sm-drill.acked"
 PREFIX = "/k8sm-drill/"
-#: Writes keys 1, 2, ... to $1 (all members); appends each acknowledged one to the acked file.
-_WRITER_SCRIPT = (f'rm -f {ACKED}; i=0; while :; do i=$((i+1)); '
-                  f'if etcdctl --endpoints="$1" --dial-timeout=1s --command-timeout=2s put "{PREFIX}$i" "$i" '
-                  f'>/dev/null 2>&1; then echo "$i" >> {ACKED}; fi; sleep 0.05; done')
+#: Where the writer (scripts/k8sm-drill-writer) is put in its node.
+WRITER_PATH = "/tmp/k8sm-drill-writer"
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,8 @@ def etcd_drill(target: Where, lab: Lab, say: Say) -> Verdict:
     states = _healthy(target, lab, ETCD)
     victim = lab.node(next(s.node for s in states if s.detail == "leader"))
     writer = NodeHandle(target, next(n for n in members if n.name != victim.name))
-    writer.exec(["k8sm-daemon", "start", WRITER, "--", "bash", "-c", _WRITER_SCRIPT, "drill", endpoints(lab)])
+    writer.put_files({WRITER_PATH: File(script_text("k8sm-drill-writer"), 0o755)})
+    writer.exec(["k8sm-daemon", "start", WRITER, "--", "bash", WRITER_PATH, endpoints(lab), ACKED, PREFIX])
     try:
         time.sleep(1.5)
         say(f"etcd drill: killing the leader {victim.name} while {writer.node.name} writes")

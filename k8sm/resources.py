@@ -26,3 +26,9 @@ def dockerfiles_dir() -> Path:
 
 def scripts_dir() -> Path:
     return project_file("scripts")
+
+
+@cache
+def script_text(name: str) -> str:
+    """The text of scripts/NAME: shell that k8sm sends into a node (as `sh -c` text, or as a file)."""
+    return (scripts_dir() / name).read_text(encoding="utf-8")

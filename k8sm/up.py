@@ -23,6 +23,7 @@ from k8sm.daemons.base import Daemon, DaemonState
 from k8sm.errors import DaemonError, K8smError
 from k8sm.node import exec_on
 from k8sm.output import Say
+from k8sm.resources import script_text
 from k8sm.status import NodeStatus
 from k8sm.target import Target, Where
 from k8sm.topology import Lab
@@ -162,17 +163,13 @@ def report(results: dict[str, StageResult], say: Say) -> None:
 # --------------------------------------------------------------------- down
 
 
-#: Stops daemons on a node in the order given ($@), each by its pid file.
-_KILL_ALL = 'for d; do k8sm-daemon kill "$d" 10 >/dev/null; done'
-
-
 def stop_daemons(target: Where, lab: Lab, running_nodes: set[str], say: Say) -> None:
     """Stop every daemon on the running nodes, in reverse start order, one exec per node."""
     jobs = []
     for node in lab.nodes:
         names = [d.name for d in daemons.stopping(node.role)]
         if node.name in running_nodes and names:
-            jobs.append((node, ["sh", "-c", _KILL_ALL, "k8sm-down", *names]))
+            jobs.append((node, ["sh", "-c", script_text("k8sm-stop-all"), "k8sm-stop-all", *names]))
     if jobs:
         say(f"stopping the daemons on {len(jobs)} nodes")
         exec_on(target, jobs)
