@@ -77,8 +77,9 @@ MESOS_LEADER = Gate("a leading Mesos master", "mesos-master", _leader_elected, "
 APISERVER_HEALTHY = Gate("an apiserver that answers /healthz", "apiserver", _all_healthy(APISERVER),
                          "invoke k8sm.api --start")
 
-#: daemon name -> the gates it waits for: the one record of the lab's start order
-#: (`up` orders its stages by the daemons these gates name, see k8sm.daemons.needs)
+#: daemon name -> the gates it waits for: what each start needs (k8sm.daemons.needs; `up` runs a
+#: stage once the daemons these gates name are done). The order itself is k8sm.plan.START_ORDER,
+#: which tests/unit/test_plan.py checks against these needs.
 GATES: dict[str, tuple[Gate, ...]] = {
     "mesos-master": (ZOOKEEPER_QUORUM,),
     "mesos-slave": (MESOS_LEADER,),

@@ -1,0 +1,59 @@
+"""k8sm.daemons.gates.wait_gates with stand-in checks, and k8sm.parallel.raise_first: no engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from k8sm import parallel
+from k8sm.daemons import ETCD, gates, health
+from k8sm.errors import DaemonError, K8smError
+
+
+@pytest.fixture(autouse=True)
+def no_census(monkeypatch):
+    monkeypatch.setattr(health, "take_census", lambda target, lab: health.Census({}, {}))
+
+
+def gate(check):
+    return gates.Gate("a stand-in", "etcd", check, "invoke stand-in --start")
+
+
+def test_a_gate_is_asked_thoroughly_first_and_passes_once_open():
+    asked = []
+
+    def check(target, lab, census, thorough):
+        asked.append(thorough)
+        return None if len(asked) >= 3 else "not yet"
+
+    said = []
+    gates.wait_gates(None, None, [gate(check)], ETCD, said.append, timeout=10)
+    assert asked[0] is True and len(asked) == 3
+    assert said == ["etcd: waiting for a stand-in (not yet)"]
+
+
+def test_a_gate_that_stays_closed_is_named_with_the_task_that_opens_it():
+    with pytest.raises(DaemonError) as caught:
+        gates.wait_gates(None, None, [gate(lambda *a: "still closed")], ETCD, lambda line: None, timeout=0.3)
+    assert "etcd needs a stand-in" in caught.value.message and "still closed" in caught.value.message
+    assert caught.value.hint == "run `invoke stand-in --start` first"
+
+
+def test_no_gates_asks_nothing(monkeypatch):
+    monkeypatch.setattr(health, "take_census", lambda *a: pytest.fail("asked the engine"))
+    gates.wait_gates(None, None, [], ETCD, lambda line: None, timeout=1)
+
+
+def test_raise_first_names_how_many_more_failed():
+    def fail(item):
+        raise K8smError(f"{item} broke", "fix it")
+
+    outcomes = parallel.each(fail, ["a", "b", "c"])
+    with pytest.raises(K8smError) as caught:
+        parallel.raise_first(outcomes)
+    assert caught.value.message == "a broke (and 2 more: b, c)" and caught.value.hint == "fix it"
+    parallel.raise_first(parallel.each(str, [1, 2]))  # nothing failed: nothing raised
+
+
+def test_raise_first_raises_a_foreign_error_as_it_is():
+    with pytest.raises(ZeroDivisionError):
+        parallel.raise_first(parallel.each(lambda x: 1 / x, [1, 0]))
