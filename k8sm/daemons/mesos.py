@@ -6,7 +6,8 @@ import json
 import re
 from dataclasses import dataclass
 
-from k8sm.daemons.base import DATA_ROOT, LOG_DIR, Daemon, Health, NetProbe, http_net_probe, http_probe, parse_http
+from k8sm.daemons.base import (DATA_ROOT, LOG_DIR, Daemon, Health, NetProbe, http_net_probe, http_probe, parse_http,
+                              parse_http_all)
 from k8sm.daemons.zookeeper import zk_url
 from k8sm.errors import K8smError, shown
 from k8sm.node import exec_on
@@ -119,23 +120,17 @@ AGENT_PATHS = ("/state", "/metrics/snapshot")
 
 
 def agent_probe_argv(lab: Lab, node: Node) -> list[str]:
-    # one curl, both URLs: each body is followed by its own `@@http CODE` line
-    urls = [f"http://{node.ip}:{lab.ports.mesos_agent}{path}" for path in AGENT_PATHS]
-    return [*http_probe(urls[0]), *urls[1:]]
+    return http_probe(*(f"http://{node.ip}:{lab.ports.mesos_agent}{path}" for path in AGENT_PATHS))
 
 
 def agent_net_probe(lab: Lab, node: Node) -> NetProbe:
     return NetProbe(tuple(HttpGet(node.ip, lab.ports.mesos_agent, path) for path in AGENT_PATHS), "".join)
 
 
-_HTTP_MARK = re.compile(r"\n?@@http (\d{3})\n?")
-
-
 def parse_agent_probe(output: str) -> Health:
     """Registered when the agent's metrics say slave/registered 1 (without metrics: when its
     state names a master); the detail names the master."""
-    parts = _HTTP_MARK.split(output)
-    answers = [(int(parts[i + 1]), parts[i]) for i in range(0, len(parts) - 1, 2)]
+    answers = parse_http_all(output)
     code, body = answers[0] if answers else (0, "")
     if code != 200:
         return Health(False, "not answering" if code == 0 else f"HTTP {code}")

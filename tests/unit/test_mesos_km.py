@@ -9,7 +9,7 @@ import pytest
 
 from k8sm import topology
 from k8sm.daemons import ALL, dind, km, mesos
-from k8sm.daemons.base import Health, parse_http
+from k8sm.daemons.base import Health, http_probe, parse_http, parse_http_all
 from k8sm.errors import K8smError
 from tests.cli import ROOT
 
@@ -210,6 +210,13 @@ def test_agent_probe_asks_state_and_metrics_the_same_way_in_and_out_of_the_conta
                                                           (minion.ip, 5051, "/metrics/snapshot")]
     assert mesos.parse_agent_probe(net.combine([STATE, '{"slave/registered":0.0}\n@@http 200\n'])).healthy is False
     assert mesos.parse_agent_probe(net.combine(["\n@@http 000\n", "\n@@http 000\n"])) == Health(False, "not answering")
+
+
+def test_several_urls_in_one_probe_are_read_back_in_order():
+    argv = http_probe("http://a/x", "http://a/y")
+    assert argv[-2:] == ["http://a/x", "http://a/y"] and argv.count("-w") == 1
+    assert parse_http_all('{"a":1}\n@@http 200\n\n@@http 307\n') == [(200, '{"a":1}'), (307, "")]
+    assert parse_http_all("") == []
 
 
 def test_leader_from_zookeeper_masterinfo():
