@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from k8sm import engine
+from k8sm.engine.errors import engine_error, is_engine_exception
 from k8sm.errors import K8smError
 from k8sm.labels import LAB
 from k8sm.output import Say
-from k8sm.target import Target, engine_error, is_engine_exception
+from k8sm.target import Target
 from k8sm.topology import Lab
 
 #: Seconds between heartbeat lines when a build prints no stage.

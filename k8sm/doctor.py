@@ -14,11 +14,12 @@ from dataclasses import dataclass, replace
 
 from k8sm import dists, labels
 from k8sm.engine import inspect_image_id
+from k8sm.engine.errors import engine_error, is_engine_exception
 from k8sm.errors import K8smError
 from k8sm.images import images_for
 from k8sm.labspec import ELEVATED_CAPS, ELEVATED_SECURITY_OPT
 from k8sm.placement import placed
-from k8sm.target import Target, Where, engine_error, is_engine_exception
+from k8sm.target import Target, Where
 from k8sm.topology import Lab
 
 #: Below these, the lab will not fit / may not fit (GiB free where the engine keeps its data).

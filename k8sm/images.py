@@ -20,11 +20,12 @@ from pathlib import Path
 from k8sm import dists
 from k8sm.archive import tar_bytes
 from k8sm.engine import discard_image, inspect_image, inspect_image_id
+from k8sm.engine.errors import engine_error, is_engine_exception
 from k8sm.errors import ImageMissing, K8smError
 from k8sm.labels import DISTS, IMAGE, IMAGE_HASH
 from k8sm.output import Say
 from k8sm.resources import dockerfiles_dir, scripts_dir
-from k8sm.target import Target, engine_error, is_engine_exception
+from k8sm.target import Target
 from k8sm.topology import Lab
 
 #: Scripts copied into every role image (see scripts/).

@@ -14,6 +14,7 @@ from typing import Any
 
 from k8sm import engine, labels, parallel
 from k8sm.engine import inspect_image
+from k8sm.engine.errors import engine_error
 from k8sm.errors import EngineError, ImageMissing, K8smError
 from k8sm.images import image_ids
 
@@ -28,7 +29,7 @@ from k8sm.labspec import peers_file as peers_file
 from k8sm.labspec import volume_name as volume_name
 from k8sm.output import Say
 from k8sm.placement import Placement, placed
-from k8sm.target import Target, Where, engine_error
+from k8sm.target import Target, Where
 from k8sm.topology import Lab, Node
 
 # ------------------------------------------------------------------------ run

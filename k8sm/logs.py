@@ -17,10 +17,11 @@ from typing import TextIO
 
 from k8sm import __version__, daemons
 from k8sm.daemons.base import LOG_DIR
+from k8sm.engine.errors import engine_error, is_engine_exception
 from k8sm.errors import K8smError
 from k8sm.node import LOST, exec_on
 from k8sm.output import Say
-from k8sm.target import Where, engine_error, is_engine_exception
+from k8sm.target import Where
 from k8sm.topology import Lab, Node
 
 #: One version line per program a role's image may hold (missing ones are skipped).

@@ -7,8 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from k8sm.archive import tar_bytes
+from k8sm.engine.errors import ContainerUnavailable, engine_error, is_engine_exception
+from k8sm.engine.wire import ExecResult
 from k8sm.errors import ExecError, K8smError
-from k8sm.target import ContainerUnavailable, ExecResult, Where, engine_error, is_engine_exception
+from k8sm.target import Where
 
 __all__ = ["LOST", "ExecResult", "File", "NodeHandle", "exec_on"]
 from k8sm.topology import Node

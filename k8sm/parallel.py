@@ -11,7 +11,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 #: Measured on 2 cores: 4 workers are as fast as 12 for container work; over SSH,
-#: 4 also keeps the channels below sshd's MaxSessions (see sshdocker.POOL_SIZE).
+#: 4 also keeps the channels below sshd's MaxSessions (see k8sm.engine.sshchannel.POOL_SIZE).
 WORKERS = 4
 
 

@@ -15,8 +15,10 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from k8sm import parallel
+from k8sm.engine.errors import ContainerUnavailable
+from k8sm.engine.wire import ExecResult, Job
 from k8sm.errors import EngineError, HostUnreachable, K8smError
-from k8sm.target import ContainerUnavailable, ExecResult, Job, Target, Where
+from k8sm.target import Target, Where
 from k8sm.topology import Lab, Node, PhysicalHost
 
 R = TypeVar("R")

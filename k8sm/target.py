@@ -1,128 +1,92 @@
-"""The one place that knows where the lab lives: a shell plus a Docker engine.
+"""The one place that knows where the lab lives: a shell plus the way to its Docker engine.
 
 A task gets an invoke Context (or, in remote mode, a fabric Connection, which
 is a Context). `target_for(ctx)` turns it into a Target: `target.sh(argv)`
 runs a command on that machine with every argument quoted, and
-`target.docker` is a low-level Docker API client for that machine's engine.
-Nothing else in k8sm imports docker's connection machinery or decides
-between local and remote.
+`target.docker` is the connection to that machine's engine (made by
+k8sm.engine.client). A Target says only *where*: every Docker operation,
+execs included, is in k8sm.engine, which decides nothing about local and remote
+beyond what the Target tells it.
 """
 
 from __future__ import annotations
 
-import secrets
 import shlex
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from k8sm.errors import EngineError, K8smError, first_line
-from k8sm.execwire import REPORT_EXIT, ExecResult, Job, batch_script, parse_batch, split_exit
+from k8sm.engine.client import API_TIMEOUT
+from k8sm.engine.errors import ContainerUnavailable as ContainerUnavailable
+from k8sm.engine.wire import ExecResult as ExecResult
+from k8sm.engine.wire import Job as Job
 
 # Re-exported for the callers of before: SSH failures are worded in k8sm.ssherrors.
 from k8sm.ssherrors import _known_hosts_name as _known_hosts_name
 from k8sm.ssherrors import ssh_error as ssh_error
 
 if TYPE_CHECKING:
-    from docker import APIClient
     from invoke import Context, Result
 
+    from k8sm.engine.client import Client
+    from k8sm.engine.socketapi import Connect
     from k8sm.topology import Node
 
-#: Seconds a Docker API call may stay silent (builds stream, so this is per chunk).
-API_TIMEOUT = 600
-#: Parallel execs on a local engine (remote targets batch them in one SSH session instead).
-EXEC_WORKERS = 6
-
-
-class ContainerUnavailable(K8smError):
-    """An exec found its container missing ("missing") or not running ("stopped")."""
-
-    def __init__(self, container: str, state: str) -> None:
-        super().__init__(f"container {container} is {'not there' if state == 'missing' else 'not running'}")
-        self.container = container
-        self.state = state
-
-
 class Target:
-    """A machine running the lab: shell commands through `ctx`, Docker through `docker`."""
+    """A machine running the lab: shell commands through `ctx`, its engine through the `docker` connection."""
+
+    #: Whether the engine is on another machine, reached over SSH.
+    remote = False
+    #: Whether many execs go as one batch through the shell (k8sm.engine.execs.by_batch), not one API call each.
+    batch_execs = False
 
     def __init__(self, ctx: Context, label: str = "local") -> None:
         self.ctx = ctx
         self.label = label
-        self._client: APIClient | None = None
+        self._client: Client | None = None
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"Target({self.label})"
 
     @property
-    def docker(self) -> APIClient:
+    def docker(self) -> Client:
         """A connected, version-negotiated Docker API client (connects on first use)."""
         with self._lock:
             if self._client is None:
                 self._client = self._connect()
             return self._client
 
-    def _connect(self) -> APIClient:
-        _import_docker_without_ssh()
-        from docker import APIClient
-        from docker.utils import kwargs_from_env
+    def _connect(self) -> Client:
+        from k8sm.engine.client import connect_local
 
-        where = _env_docker_host() or "unix:///var/run/docker.sock"
-        try:
-            client = APIClient(version="auto", timeout=API_TIMEOUT, **kwargs_from_env())
-            client.ping()
-        except Exception as exc:  # docker raises a zoo of types here
-            raise engine_error(exc, where) from None
-        return client
+        return connect_local()
 
     def containers(self, filters: dict[str, str]) -> list[dict[str, Any]]:
-        """Every container matching filters, running or not (one engine request). A local engine is
-        asked over its socket directly until the SDK is loaded anyway: importing it costs more."""
-        from k8sm import engineapi
+        """Every container matching filters, running or not (k8sm.engine.listing)."""
+        from k8sm.engine import listing
 
-        path = engineapi.local_socket()
+        return listing.containers(self, filters)
+
+    def engine_socket(self) -> tuple[Connect, str] | None:
+        """How to reach the engine's socket without the SDK, and its name; None when the SDK's connection
+        is the way (it is made already, or the engine is not this machine's)."""
+        from k8sm.engine import socketapi
+
+        path = socketapi.local_socket()
         plain = type(self)._connect is Target._connect  # this machine's engine, not another way to one
         if path is None or self._client is not None or not plain:
-            return self.docker.containers(all=True, filters=filters)
-        try:
-            return engineapi.containers(engineapi.unix_socket(path, API_TIMEOUT), filters, API_TIMEOUT)
-        except OSError as exc:
-            raise engine_error(exc, f"unix://{path}") from None
+            return None
+        return socketapi.unix_socket(path, API_TIMEOUT), f"unix://{path}"
+
+    def engine_socket_refused(self) -> None:
+        """The socket engine_socket gave cannot be used: the SDK's connection is the way from now on."""
 
     def exec_each(self, jobs: Sequence[Job]) -> list[ExecResult]:
-        """Run each argv in its container, in parallel, through the Docker API.
+        """Run each argv in its container, in parallel (k8sm.engine.execs)."""
+        from k8sm.engine import execs
 
-        Raises ContainerUnavailable for the first container that is missing or stopped.
-        """
-        from k8sm import parallel
-
-        # execs mostly wait on the containers: more of them at once than for other engine work
-        outcomes = parallel.each(lambda job: self._exec_api(*job), jobs, workers=EXEC_WORKERS)
-        for o in outcomes:  # the first failure as it is: exec_on names its node
-            if o.error is not None:
-                raise o.error
-        return [o.value for o in outcomes if o.value is not None]
-
-    def _exec_api(self, container: str, argv: Sequence[str]) -> ExecResult:
-        import docker.errors
-
-        api = self.docker
-        try:
-            exec_id = api.exec_create(container, [*REPORT_EXIT, *argv])
-            raw = api.exec_start(exec_id)
-        except docker.errors.NotFound:
-            raise ContainerUnavailable(container, "missing") from None
-        except docker.errors.APIError as exc:
-            if exc.status_code == 409 or "is not running" in str(exc.explanation or exc).lower():
-                raise ContainerUnavailable(container, "stopped") from None
-            raise engine_error(exc) from None
-        except Exception as exc:
-            if not is_engine_exception(exc):
-                raise
-            raise engine_error(exc) from None
-        return split_exit(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw))
+        return execs.exec_each(self, jobs)
 
     def sh(self, argv: Sequence[str], *, hide: bool | str = False, warn: bool = False, **kwargs: Any) -> Result:
         """Run argv on the target through its shell, each argument quoted."""
@@ -196,6 +160,9 @@ ADMINISTRATIVELY_PROHIBITED = 1
 class RemoteTarget(Target):
     """A physical host over SSH: shell through the Fabric connection, Docker through the same connection."""
 
+    remote = True
+    batch_execs = True  # one SSH session for many execs, not a channel each
+
     def __init__(self, conn: Any, label: str) -> None:
         super().__init__(conn, label)
         self._opened = False
@@ -240,99 +207,27 @@ class RemoteTarget(Target):
                 self._tcp_refused = True
             raise
 
-    def containers(self, filters: dict[str, str]) -> list[dict[str, Any]]:
-        """The containers matching filters. Until the SDK is connected anyway, they are read from the
-        host's engine socket through an SSH channel (direct-streamlocal: the SDK's import is spared)
-        and kept if the host's docker CLI, the engine k8sm uses there, lists the same ones; else,
-        and where the server refuses that channel, they are asked through the SDK."""
-        from concurrent.futures import ThreadPoolExecutor
+    def engine_socket(self) -> tuple[Connect, str] | None:
+        """The host's engine socket through an SSH channel (direct-streamlocal), until the SDK is connected
+        anyway; None once it is, or where the server refuses that channel."""
+        from k8sm.engine import socketapi
 
-        if self._client is None and not self._unix_refused:
-            self.open()
-            with ThreadPoolExecutor(max_workers=1) as pool:  # the CLI's session and the socket's channel at once
-                listed = pool.submit(self._cli_lists, filters)
-                found = self._containers_by_socket(filters)
-                if found and listed.result() == {c["Id"] for c in found}:
-                    return found
-            self._unix_refused = True
-        return self.docker.containers(all=True, filters=filters)
-
-    def _containers_by_socket(self, filters: dict[str, str]) -> list[dict[str, Any]]:
-        """The containers as the engine at the host's default socket lists them; [] where it cannot be read."""
-        import http.client
-
-        import paramiko
-
-        from k8sm import engineapi
-
+        if self._client is not None or self._unix_refused:
+            return None
+        self.open()
         opener = getattr(self.ctx.client.get_transport(), "open_unix_socket", None)  # k8sm's transport has it
         if opener is None:
-            return []
-        try:
-            return engineapi.containers(lambda: opener(engineapi.DEFAULT_SOCKET, timeout=self.timeout),
-                                        filters, API_TIMEOUT)
-        except (paramiko.SSHException, EngineError, OSError, ValueError, http.client.HTTPException):
-            return []
+            self._unix_refused = True
+            return None
+        return (lambda: opener(socketapi.DEFAULT_SOCKET, timeout=self.timeout)), f"{self.label}:{socketapi.DEFAULT_SOCKET}"
 
-    def _cli_lists(self, filters: dict[str, str]) -> set[str] | None:
-        """The IDs of the containers the host's docker CLI lists for filters (one session); None if it fails."""
-        argv = ["docker", "ps", "--all", "--quiet", "--no-trunc", *(f"--filter={k}={v}" for k, v in filters.items())]
-        result = self.sh(argv, hide=True, warn=True)
-        return set(result.stdout.split()) if result.ok else None
+    def engine_socket_refused(self) -> None:
+        self._unix_refused = True
 
-    def _connect(self) -> APIClient:
-        from k8sm.sshdocker import api_client
+    def _connect(self) -> Client:
+        from k8sm.engine.client import connect_over_ssh
 
-        self.open()
-        try:
-            return api_client(self.ctx.client, self.ctx.open, API_TIMEOUT)
-        except Exception as exc:
-            if not is_engine_exception(exc) and not isinstance(exc, OSError):
-                raise
-            raise self._diagnose_engine() from None
-
-    def exec_each(self, jobs: Sequence[Job]) -> list[ExecResult]:
-        """All the execs in ONE SSH session: `docker exec` for each, in parallel, on the host.
-
-        Every attached exec through the API costs a new SSH channel (about 0.1 s each, serialised
-        by sshd); a batch costs one, whatever the number of jobs.
-        """
-        if not jobs:
-            return []
-        self.open()
-        boundary = f"@@k8sm-job-{secrets.token_hex(8)}"
-        result = self.sh(["sh", "-c", batch_script(jobs, boundary)], hide=True, warn=True)
-        if not result.ok and boundary not in result.stdout:
-            raise EngineError(f"running commands in the lab's containers on {self.label} failed: "
-                              f"{first_line(Exception(result.stderr or result.stdout))}")
-        results = parse_batch(result.stdout, boundary, len(jobs))
-        for (container, _), r in zip(jobs, results, strict=True):
-            if r.exit_code != 0 and r.output.startswith("Error response from daemon:"):
-                text = r.output.lower()
-                if "no such container" in text:
-                    raise ContainerUnavailable(container, "missing")
-                if "is not running" in text:
-                    raise ContainerUnavailable(container, "stopped")
-                raise EngineError(f"{container}: {r.output.strip()}")
-        return results
-
-    def _diagnose_engine(self) -> K8smError:
-        """Why `docker system dial-stdio` found no engine, asked of the remote docker CLI."""
-        result = self.sh(["docker", "version", "--format", "{{.Server.Version}}"], hide=True, warn=True)
-        text = f"{result.stdout}\n{result.stderr}".lower()
-        user = self.ctx.user
-        if result.exited == 127 or "not found" in text:
-            return EngineError(f"the docker CLI is not installed on {self.label}",
-                               "install docker.io there; k8sm reaches the engine with `docker system dial-stdio`")
-        if "permission denied" in text:
-            return EngineError(f"permission denied on the Docker socket of {self.label}",
-                               f"add {user} to the 'docker' group there (usermod -aG docker {user}) or connect as root")
-        if "cannot connect to the docker daemon" in text or "is the docker daemon running" in text:
-            return EngineError(f"no Docker engine is running on {self.label}",
-                               "start it there (`systemctl start docker`)")
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        return EngineError(f"cannot use the Docker engine on {self.label}"
-                           f"{': ' + detail[-1] if detail else ''}")
+        return connect_over_ssh(self)
 
     def close(self) -> None:
         super().close()
@@ -376,53 +271,7 @@ def close_all() -> None:
         _targets.clear()
 
 
-def _import_docker_without_ssh() -> None:
-    """Import the docker SDK without its ssh:// transport, which pulls in paramiko (~50 ms).
-
-    Local targets never use it; remote ones import paramiko (through Fabric) first, and
-    k8sm.sshdocker imports docker's ssh adapter module directly.
-    """
-    import sys
-
-    if "docker" in sys.modules or "paramiko" in sys.modules:
-        return
-    sys.modules["paramiko"] = None  # type: ignore[assignment]  # makes docker skip its ssh transport
-    try:
-        import docker  # noqa: F401
-    finally:
-        del sys.modules["paramiko"]
-
-
 def _env_docker_host() -> str | None:
     import os
 
     return os.environ.get("DOCKER_HOST")
-
-
-def engine_error(exc: BaseException, where: str = "") -> K8smError:
-    """Turn a docker/requests exception into one clear message with what to do."""
-    text = first_line(exc)
-    lowered = text.lower()
-    where = where or _env_docker_host() or "unix:///var/run/docker.sock"
-    if "permission denied" in lowered:
-        return EngineError(f"permission denied on the Docker engine at {where}",
-                           "run as root or add your user to the 'docker' group")
-    if any(s in lowered for s in ("connection refused", "no such file", "connection aborted", "failed to establish",
-                                  "error while fetching server api version", "max retries exceeded",
-                                  "connection reset")):
-        return EngineError(f"cannot reach the Docker engine at {where}",
-                           "start it (`systemctl start docker`, or `dockerd &` where there is no systemd) "
-                           "or point DOCKER_HOST at a running one")
-    if "read timed out" in lowered or "timed out" in lowered:
-        return EngineError(f"the Docker engine at {where} did not answer in time ({text})",
-                           "check that it is healthy (`docker info`)")
-    return EngineError(f"Docker engine error: {text}")
-
-
-def is_engine_exception(exc: BaseException) -> bool:
-    """Whether exc came from the Docker SDK or its HTTP transport.
-
-    paramiko's errors are not: they are SSH failures (ssh_error), reported as such by the k8sm program.
-    """
-    module = type(exc).__module__ or ""
-    return module.startswith(("docker.", "requests.", "urllib3."))

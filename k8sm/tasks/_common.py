@@ -47,7 +47,7 @@ def k8sm_task(*, unreachable_code: int = 1, **kwargs: Any) -> Callable[[F], Any]
             except KeyboardInterrupt:
                 raise Exit("k8sm: interrupted; running the task again finishes the job", code=130) from None
             except Exception as exc:
-                from k8sm.target import engine_error, is_engine_exception
+                from k8sm.engine.errors import engine_error, is_engine_exception
 
                 if not is_engine_exception(exc) or os.environ.get("K8SM_DEBUG"):
                     raise

@@ -1,4 +1,4 @@
-"""k8sm.engineapi and Target.containers: the container list without the Docker SDK, against a fake engine
+"""k8sm.engine.socketapi and Target.containers (engine.listing): the container list without the SDK, against a fake engine
 on a unix socket of the test's own."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from invoke import Context
 
-from k8sm import engineapi
+from k8sm.engine import socketapi as engineapi
 from k8sm.errors import EngineError
 from k8sm.target import Target
 

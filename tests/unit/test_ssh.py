@@ -230,7 +230,7 @@ def test_known_hosts_names(host, name):
 
 
 def test_ssh_errors_are_not_engine_errors():
-    from k8sm.target import is_engine_exception
+    from k8sm.engine.errors import is_engine_exception
 
     assert not is_engine_exception(paramiko.ChannelException(2, "Connect failed"))
     assert "Docker" not in str(ssh_error(paramiko.ChannelException(2, "Connect failed"), "root@h:22", 5))

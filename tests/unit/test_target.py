@@ -8,14 +8,8 @@ import subprocess
 import paramiko
 import pytest
 
-from k8sm.target import (
-    REPORT_EXIT,
-    ExecResult,
-    batch_script,
-    parse_batch,
-    split_exit,
-    ssh_error,
-)
+from k8sm.engine.wire import REPORT_EXIT, ExecResult, batch_script, parse_batch, split_exit
+from k8sm.target import ssh_error
 
 
 def test_report_exit_wrapper_keeps_arguments_literal_and_reports_the_code():

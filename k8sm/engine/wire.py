@@ -11,6 +11,10 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from k8sm.engine import cli
+
+#: Begins the boundary line of a batch's job (followed by a random token, the job's index and exit code).
+JOB_MARK = "@@k8sm-job-"
 #: Printed after an exec'd command's own output, followed by its exit code.
 EXIT_MARK = "\n@@k8sm-exit "
 #: Runs "$@" and reports its exit code after its output, without a shell parsing any argument.
@@ -47,7 +51,7 @@ def batch_script(jobs: Sequence[Job], boundary: str) -> str:
     """
     lines = ['d=$(mktemp -d) || exit 1', "trap 'rm -rf \"$d\"' EXIT"]
     for i, (container, argv) in enumerate(jobs):
-        command = shlex.join(["docker", "exec", container, *argv])
+        command = shlex.join(cli.exec_argv(container, argv))
         lines.append(f'( {command} > "$d/{i}" 2>&1 < /dev/null; echo $? > "$d/{i}.rc" ) &')
     lines.append("wait")
     indexes = " ".join(str(i) for i in range(len(jobs)))

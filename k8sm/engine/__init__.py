@@ -1,7 +1,10 @@
-"""Docker operations on a target's engine that several modules share: images, Swarm membership, networks.
+"""Every Docker operation k8sm performs, on a target's engine (kind's provider, in Python).
 
-Engine errors are translated here, once (`call`): a refusal into EngineRefused with the engine's own explanation,
-an engine that cannot be reached into EngineError.
+The package is the one place that talks to Docker: `client` connects (locally or over SSH),
+`errors` turns foreign exceptions into k8sm's errors (once), `cli` builds every `docker`
+command line, `execs` runs commands in containers, `wire` reads and writes the marker lines
+(`@@...`) that scripts and execs print. This module holds the operations themselves: images,
+Swarm membership, networks, volumes, containers. Importing it loads no Docker SDK.
 """
 
 from __future__ import annotations
@@ -9,42 +12,38 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from k8sm.engine import cli
+from k8sm.engine.cli import import_argv as import_argv
+from k8sm.engine.client import import_sdk_without_ssh
+from k8sm.engine.errors import ContainerUnavailable as ContainerUnavailable
+from k8sm.engine.errors import EngineRefused as EngineRefused
+from k8sm.engine.errors import NotFound as NotFound
+from k8sm.engine.errors import engine_error as engine_error
+from k8sm.engine.errors import is_engine_exception as is_engine_exception
+from k8sm.engine.errors import translated
 from k8sm.errors import K8smError
-from k8sm.target import Target, _import_docker_without_ssh, engine_error, is_engine_exception
+
+if TYPE_CHECKING:
+    from k8sm.target import Target
 
 T = TypeVar("T")
 
 
 def inspect_image(target: Target, ref: str) -> dict[str, Any] | None:
     """The engine's inspect data for ref, or None if it is not there."""
-    _import_docker_without_ssh()  # as Target.docker does: no ssh transport, so no paramiko (~50 ms)
-    import docker.errors
-
+    import_sdk_without_ssh()  # as Target.docker does: no ssh transport, so no paramiko (~50 ms)
     try:
-        return target.docker.inspect_image(ref)
-    except docker.errors.ImageNotFound:
+        with translated():
+            return target.docker.inspect_image(ref)
+    except NotFound:
         return None
-    except docker.errors.NotFound:
-        return None
-    except Exception as exc:
-        if not is_engine_exception(exc):
-            raise
-        raise engine_error(exc) from None
 
 
 def inspect_image_id(target: Target, ref: str) -> str | None:
     data = inspect_image(target, ref)
     return data["Id"] if data else None
-
-
-def import_argv(ref: str, changes: list[str]) -> list[str]:
-    """`docker import` of a tar stream on stdin as ref, with Dockerfile-style changes (LABEL, ENV, CMD)."""
-    argv = ["docker", "import"]
-    for change in changes:
-        argv += ["--change", change]
-    return [*argv, "-", ref]
 
 
 @contextlib.contextmanager
@@ -53,7 +52,7 @@ def saved_images(target: Target, refs: Sequence[str]) -> Iterator[str]:
     directory = target.sh(["mktemp", "-d", "/tmp/k8sm-images.XXXXXX"], hide=True).stdout.strip()
     archive = f"{directory}/images.tar"
     try:
-        saved = target.sh(["docker", "save", "-o", archive, *refs], hide=True, warn=True)
+        saved = target.sh(cli.save_argv(archive, refs), hide=True, warn=True)
         if not saved.ok:
             raise K8smError(f"docker save {' '.join(refs)} failed on {target.label}: "
                             f"{(saved.stderr or saved.stdout).strip()[:200]}")
@@ -64,8 +63,7 @@ def saved_images(target: Target, refs: Sequence[str]) -> Iterator[str]:
 
 def load_images_into(target: Target, container: str, archive: str) -> None:
     """Load a `docker save` archive on the target into the Docker engine inside a container."""
-    script = 'docker exec -i "$1" docker load -q < "$2"'
-    loaded = target.sh(["sh", "-c", script, "k8sm-load", container, archive], hide=True, warn=True)
+    loaded = target.sh(cli.load_into_argv(container, archive), hide=True, warn=True)
     if not loaded.ok:
         raise K8smError(f"loading images into the engine in {container} failed: "
                         f"{(loaded.stderr or loaded.stdout).strip()[:200]}")
@@ -76,44 +74,26 @@ def discard_image(target: Target, image_id: str) -> None:
 
     The engine refuses while a name points at it or a container (of any lab) uses it: then it stays.
     """
-    _import_docker_without_ssh()  # as Target.docker does: no ssh transport, so no paramiko (~50 ms)
-    import docker.errors
-
+    import_sdk_without_ssh()  # as Target.docker does: no ssh transport, so no paramiko (~50 ms)
     if not image_id:
         return
     try:
-        info = target.docker.inspect_image(image_id)
-        if not info.get("RepoTags"):
-            target.docker.remove_image(image_id, force=False)
-    except docker.errors.APIError:
+        with translated():
+            info = target.docker.inspect_image(image_id)
+            if not info.get("RepoTags"):
+                target.docker.remove_image(image_id, force=False)
+    except EngineRefused:
         pass
 
 
 # ------------------------------------------------------------------ calls
 
 
-class EngineRefused(K8smError):
-    """The engine answered a request with an error (it is reachable); `detail` is its explanation."""
-
-    def __init__(self, message: str, detail: str, hint: str | None = None) -> None:
-        super().__init__(message, hint)
-        self.detail = detail
-
-
 def call(target: Target, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """fn(*args, **kwargs) on target's engine; an engine error becomes EngineRefused (or the engine_error)."""
-    _import_docker_without_ssh()  # as Target.docker does: no ssh transport, so no paramiko (~50 ms)
-    import docker.errors
-
-    try:
+    import_sdk_without_ssh()  # as Target.docker does: no ssh transport, so no paramiko (~50 ms)
+    with translated(what, target.label):
         return fn(*args, **kwargs)
-    except docker.errors.APIError as exc:
-        detail = str(exc.explanation or exc).strip()
-        raise EngineRefused(f"{what} on {target.label}: {detail.splitlines()[0] if detail else exc}", detail) from None
-    except Exception as exc:
-        if not is_engine_exception(exc):
-            raise
-        raise engine_error(exc, target.label) from None
 
 
 # ------------------------------------------------------------------ Swarm

@@ -7,7 +7,7 @@ Fabric opened, so the identity, port, user, known_hosts and timeouts are
 exactly those of the `-H` connection: the user sets up SSH once, and the
 remote needs no open TCP port or extra daemon. Each channel is an SSH session:
 idle ones are given back when the connection runs short of sessions
-(see k8sm.sshtransport).
+(see k8sm.sshtransport). Only k8sm.engine.client imports this module.
 """
 
 from __future__ import annotations

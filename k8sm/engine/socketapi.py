@@ -4,7 +4,7 @@ For the one read-only request on `status`'s path (the lab's container list): imp
 the SDK (requests, urllib3, docker) costs several times more than the request itself,
 and so does http.client (with the email package it loads; the answer is read by
 k8sm.probes.read_http, which the network probes use too). The socket is this machine's,
-or the -H host's through an SSH channel (Target.containers). Everything else uses the
+or the -H host's through an SSH channel (k8sm.engine.listing). Everything else uses the
 SDK through Target.docker.
 """
 
