@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from k8sm import engine
-from k8sm.engine.errors import engine_error, is_engine_exception
 from k8sm.errors import K8smError
 from k8sm.labels import LAB
 from k8sm.output import Say
@@ -26,14 +25,12 @@ HEARTBEAT = 30
 
 def cache_volume(target: Target, lab: Lab, purpose: str) -> str:
     """The lab's volume `{lab}-{purpose}` (kept by `rm`; removed by `rm --volumes`), made if missing."""
-    import docker.errors
-
     name = f"{lab.name}-{purpose}"
-    try:
-        owner = (target.docker.inspect_volume(name).get("Labels") or {}).get(LAB)
-    except docker.errors.NotFound:
-        target.docker.create_volume(name, labels={LAB: lab.name})
+    volume = engine.inspect_volume(target, name)
+    if volume is None:
+        engine.create_volume(target, name, {LAB: lab.name})
         return name
+    owner = (volume.get("Labels") or {}).get(LAB)
     if owner != lab.name:
         raise K8smError(f"the Docker volume {name} already exists and belongs to "
                         f"{f'lab {owner!r}' if owner else 'no k8sm lab'}, not to lab {lab.name}",
@@ -59,12 +56,8 @@ def start(target: Target, lab: Lab, image: str, name: str, binds: Sequence[str] 
 
     Without network it has no interface but loopback: a build in it cannot fetch anything.
     """
-    api = target.docker
     engine.remove_container(target, name)
-    host_config = api.create_host_config(init=True, binds=list(binds), network_mode=None if network else "none")
-    created = api.create_container(lab.images.ref(image), ["sleep", "infinity"], name=name, labels={LAB: lab.name},
-                                   host_config=host_config)
-    api.start(created["Id"])
+    engine.create_idle(target, lab.images.ref(image), name, {LAB: lab.name}, binds, network=network)
 
 
 @dataclass(frozen=True)
@@ -78,30 +71,24 @@ class Script:
 def stream(target: Target, container: str, argv: list[str], script: Script, say: Say, *,
            verbose: bool = False, environment: Mapping[str, str] | None = None) -> None:
     """Run argv in the container, showing stages, edits and a heartbeat (or all output); raise on failure."""
-    api = target.docker
     tail: list[str] = []
-    try:
-        exec_id = api.exec_create(container, argv, environment=dict(environment or {}))
-        last_beat = started = time.monotonic()
-        pending = ""
-        for chunk in api.exec_start(exec_id, stream=True):
-            pending += chunk.decode("utf-8", "replace")
-            *lines, pending = pending.split("\n")
-            for line in lines:
-                tail = (tail + [line])[-25:]
-                shown = progress_line(line, script.tag, time.monotonic() - started, verbose)
-                if shown is not None:
-                    say(shown)
-                    last_beat = time.monotonic()
-            if time.monotonic() - last_beat > HEARTBEAT:
-                latest = next((line for line in reversed(tail) if not line.startswith("@@")), "")
-                say(f"[{script.tag}] ... {time.monotonic() - started:.0f}s: {latest[:100]}")
+    execution = engine.ExecStream(target, container, argv, environment)
+    last_beat = started = time.monotonic()
+    pending = ""
+    for chunk in execution.chunks():
+        pending += chunk.decode("utf-8", "replace")
+        *lines, pending = pending.split("\n")
+        for line in lines:
+            tail = (tail + [line])[-25:]
+            shown = progress_line(line, script.tag, time.monotonic() - started, verbose)
+            if shown is not None:
+                say(shown)
                 last_beat = time.monotonic()
-        code = api.exec_inspect(exec_id)["ExitCode"]
-    except Exception as exc:
-        if not is_engine_exception(exc):
-            raise
-        raise engine_error(exc) from None
+        if time.monotonic() - last_beat > HEARTBEAT:
+            latest = next((line for line in reversed(tail) if not line.startswith("@@")), "")
+            say(f"[{script.tag}] ... {time.monotonic() - started:.0f}s: {latest[:100]}")
+            last_beat = time.monotonic()
+    code = execution.exit_code()
     if code != 0:
         shown = "\n".join(f"    {line}" for line in tail[-15:])
         raise K8smError(f"the {script.title} build failed (exit {code}); last output:\n{shown}",

@@ -16,6 +16,7 @@ import re
 import tarfile
 from dataclasses import dataclass
 
+from k8sm import engine
 from k8sm.engine import inspect_image, inspect_image_id
 from k8sm.errors import K8smError
 from k8sm.target import Target
@@ -88,18 +89,16 @@ def ensure_empty(target: Target, lab: Lab) -> str:
     image_id = inspect_image_id(target, ref)
     if image_id:
         return image_id
-    repo, _, tag = ref.rpartition(":")
-    existing = target.docker.images(filters={"label": f"{DIST_LABEL}=empty"})
+    existing = engine.images(target, {"label": f"{DIST_LABEL}=empty"})
     if existing:
-        target.docker.tag(existing[0]["Id"], repo, tag)
+        engine.tag(target, existing[0]["Id"], ref)
         return existing[0]["Id"]
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         info = tarfile.TarInfo("opt")
         info.type, info.mode = tarfile.DIRTYPE, 0o755
         tar.addfile(info)
-    target.docker.import_image_from_data(buf.getvalue(), repository=repo, tag=tag,
-                                         changes=[f"LABEL {DIST_LABEL}=empty"])  # the same for every lab
+    engine.import_tar(target, buf.getvalue(), ref, [f"LABEL {DIST_LABEL}=empty"])  # the same for every lab
     image_id = inspect_image_id(target, ref)
     if not image_id:
         raise K8smError(f"could not create the empty distribution image {ref} on {target.label}")

@@ -12,9 +12,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, replace
 
-from k8sm import dists, labels
+from k8sm import dists, engine, labels
 from k8sm.engine import inspect_image_id
-from k8sm.engine.errors import engine_error, is_engine_exception
 from k8sm.errors import K8smError
 from k8sm.images import images_for
 from k8sm.labspec import ELEVATED_CAPS, ELEVATED_SECURITY_OPT
@@ -22,6 +21,8 @@ from k8sm.placement import placed
 from k8sm.target import Target, Where
 from k8sm.topology import Lab
 
+#: The label of the throwaway containers the checks run.
+PROBE_LABELS = {"io.k8sm.doctor": "probe"}
 #: Below these, the lab will not fit / may not fit (GiB free where the engine keeps its data).
 DISK_FAIL_GIB = 3
 DISK_WARN_GIB = 10
@@ -51,7 +52,7 @@ def diagnose(where: Where, lab: Lab) -> list[Finding]:
 def diagnose_host(target: Target, lab: Lab) -> list[Finding]:
     """Every check on one machine, in order; engine-dependent checks are skipped when the engine is unreachable."""
     try:
-        version = target.docker.version()
+        version = engine.version(target)
     except K8smError as exc:
         return [Finding("docker engine", "fail", exc.message, exc.hint or "")]
     findings = [Finding("docker engine", "ok", f"Docker {version.get('Version')} (API {version.get('ApiVersion')}) "
@@ -61,28 +62,16 @@ def diagnose_host(target: Target, lab: Lab) -> list[Finding]:
             findings.extend(check(target, lab))
         except K8smError as exc:
             findings.append(Finding(check.__name__.strip("_"), "fail", exc.message, exc.hint or ""))
-        except Exception as exc:
-            if not is_engine_exception(exc):
-                raise
-            findings.append(Finding(check.__name__.strip("_"), "fail", engine_error(exc).message))
     return findings
 
 
 def _try_container(target: Target, image: str, **host_config: object) -> str | None:
     """Start and remove a throwaway container; None if it ran, else the engine's reason."""
-    import docker.errors
-
-    api = target.docker
-    container = api.create_container(image, ["true"], host_config=api.create_host_config(**host_config),
-                                     labels={"io.k8sm.doctor": "probe"})
     try:
-        api.start(container)
-        api.wait(container, timeout=30)
+        engine.run_once(target, image, ["true"], PROBE_LABELS, **host_config)
         return None
-    except docker.errors.APIError as exc:
-        return str(exc.explanation or exc).strip().splitlines()[0]
-    finally:
-        api.remove_container(container, force=True)
+    except engine.EngineRefused as exc:
+        return exc.detail.strip().splitlines()[0] if exc.detail.strip() else exc.message
 
 
 def _security(target: Target, lab: Lab) -> list[Finding]:
@@ -106,7 +95,7 @@ def _security(target: Target, lab: Lab) -> list[Finding]:
 
 def _subnet(target: Target, lab: Lab) -> list[Finding]:
     wanted = ipaddress.ip_network(lab.network.subnet)
-    for net in target.docker.networks():
+    for net in engine.networks(target):
         mine = (net.get("Labels") or {}).get(labels.LAB) == lab.name and net.get("Name") == lab.network.name
         for cfg in (net.get("IPAM") or {}).get("Config") or []:
             subnet = cfg.get("Subnet")
@@ -135,7 +124,7 @@ def _ports(target: Target, lab: Lab) -> list[Finding]:
     wanted = {p.host_port: n.name for n in lab.nodes for p in n.publish}
     if not wanted:
         return [Finding("published ports", "ok", "the lab publishes no ports")]
-    ours = {p.get("PublicPort") for c in target.docker.containers(filters=labels.lab_filter(lab.name))
+    ours = {p.get("PublicPort") for c in engine.containers(target, labels.lab_filter(lab.name), all=False)
             for p in c.get("Ports") or []}
     busy = sorted(port for port in set(wanted) & listening_ports(target) if port not in ours)
     if busy:
@@ -146,7 +135,7 @@ def _ports(target: Target, lab: Lab) -> list[Finding]:
 
 
 def _disk(target: Target, lab: Lab) -> list[Finding]:
-    root = target.docker.info().get("DockerRootDir") or "/var/lib/docker"
+    root = engine.info(target).get("DockerRootDir") or "/var/lib/docker"
     result = target.sh(["df", "-Pk", root], hide=True, warn=True)
     try:
         available_kib = int(result.stdout.strip().splitlines()[-1].split()[3])
@@ -204,14 +193,7 @@ def _open_files(target: Target, lab: Lab) -> list[Finding]:
     image = lab.images.base
     if inspect_image_id(target, image) is None:
         return [Finding("open files", "warn", f"not tested: base image {image} is missing")]
-    api = target.docker
-    container = api.create_container(image, ["sh", "-c", "ulimit -Hn"], labels={"io.k8sm.doctor": "probe"})
-    try:
-        api.start(container)
-        api.wait(container, timeout=30)
-        text = api.logs(container).decode(errors="replace").strip()
-    finally:
-        api.remove_container(container, force=True)
+    text = engine.run_once(target, image, ["sh", "-c", "ulimit -Hn"], PROBE_LABELS).strip()
     if text == "unlimited" or (text.isascii() and text.isdigit() and int(text) >= PROXY_OPEN_FILES):
         return [Finding("open files", "ok", f"containers may open {text} files (kube-proxy asks {PROXY_OPEN_FILES})")]
     return [Finding("open files", "warn", f"containers may open at most {text} files; kube-proxy sets "

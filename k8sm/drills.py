@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from k8sm import engine
 from k8sm.daemons import control
 from k8sm.daemons.dind import DOCKER
 from k8sm.daemons.etcd import ETCD, endpoints
@@ -110,7 +111,7 @@ def repair_drill(target: Where, lab: Lab, say: Say, up: Callable[[], object]) ->
         return Verdict("repair", False, "the lab has no minion to remove")
     victim = minions[-1]
     say(f"repair drill: removing the container of {victim.name}, then `up`")
-    target.for_node(victim).docker.remove_container(victim.container, force=True)
+    engine.remove_container(target.for_node(victim), victim.container)
     started = time.monotonic()
     up()
     took = time.monotonic() - started

@@ -10,17 +10,15 @@ up to date and is not built again.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from k8sm import dists
+from k8sm import dists, engine
 from k8sm.archive import tar_bytes
 from k8sm.engine import discard_image, inspect_image, inspect_image_id
-from k8sm.engine.errors import engine_error, is_engine_exception
 from k8sm.errors import ImageMissing, K8smError
 from k8sm.labels import DISTS, IMAGE, IMAGE_HASH
 from k8sm.output import Say
@@ -198,11 +196,9 @@ class Builder:
         if self.pull and not locally_made:
             self.say(f"pulling base image {ref} ...")
             try:
-                self.target.docker.pull(ref)
-            except Exception as exc:
-                if not is_engine_exception(exc):
-                    raise
-                raise ImageMissing(f"base image {ref} is missing and cannot be pulled ({engine_error(exc).message})",
+                engine.pull(self.target, ref)
+            except K8smError as exc:
+                raise ImageMissing(f"base image {ref} is missing and cannot be pulled ({exc.message})",
                                    "run `invoke build.base` to make it from Debian packages") from None
             image_id = inspect_image_id(self.target, ref)
             if image_id:
@@ -246,57 +242,40 @@ class Builder:
         Labels are inherited: an image built FROM ours carries our digest too. Such descendants
         (another candidate appears in their history) are never taken.
         """
-        api = self.target.docker
-        found = [i["Id"] for i in api.images(filters={"label": f"{IMAGE_HASH}={digest}"})
+        found = [i["Id"] for i in engine.images(self.target, {"label": f"{IMAGE_HASH}={digest}"})
                  if (i.get("Labels") or {}).get(IMAGE) == name]
         for image_id in found:
-            ancestors = {layer.get("Id") for layer in api.history(image_id)[1:]}
+            ancestors = {layer.get("Id") for layer in engine.image_history(self.target, image_id)[1:]}
             if not ancestors.intersection(found):
                 return image_id
         return None
 
     def tag(self, image_id: str, ref: str) -> None:
-        repository, _, tag = ref.rpartition(":")
-        try:
-            self.target.docker.tag(image_id, repository, tag, force=True)
-        except Exception as exc:
-            if not is_engine_exception(exc):
-                raise
-            raise engine_error(exc) from None
+        engine.tag(self.target, image_id, ref)
 
     def _stream_build(self, name: str, ref: str, tar: bytes, buildargs: dict[str, str], labels: dict[str, str]) -> str:
-        api = self.target.docker
         tail: list[str] = []
         step = ""
         image_id = ""
-        try:
-            for chunk in api.build(fileobj=io.BytesIO(tar), custom_context=True, tag=ref, buildargs=buildargs,
-                                   labels=labels, nocache=self.no_cache, rm=True, forcerm=True, decode=True,
-                                   pull=False):
-                if "error" in chunk:
-                    detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
-                    raise BuildFailed(name, ref, step, detail.strip(), tail)
-                aux = chunk.get("aux")
-                if isinstance(aux, dict) and aux.get("ID"):
-                    image_id = aux["ID"]
-                text = chunk.get("stream", "")
-                for line in text.splitlines():
-                    line = line.rstrip()
-                    if not line:
-                        continue
-                    tail = (tail + [line])[-20:]
-                    if line.startswith("Step "):
-                        step = line
-                        if self.verbose or _SHOWN_STEP.search(line):
-                            self.say(f"[{name}] {_shorten(line)}")
-                    elif self.verbose:
-                        self.say(f"[{name}]   {line}")
-        except BuildFailed:
-            raise
-        except Exception as exc:
-            if not is_engine_exception(exc):
-                raise
-            raise engine_error(exc) from None
+        for chunk in engine.build(self.target, tar, ref, buildargs, labels, nocache=self.no_cache):
+            if "error" in chunk:
+                detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
+                raise BuildFailed(name, ref, step, detail.strip(), tail)
+            aux = chunk.get("aux")
+            if isinstance(aux, dict) and aux.get("ID"):
+                image_id = aux["ID"]
+            text = chunk.get("stream", "")
+            for line in text.splitlines():
+                line = line.rstrip()
+                if not line:
+                    continue
+                tail = (tail + [line])[-20:]
+                if line.startswith("Step "):
+                    step = line
+                    if self.verbose or _SHOWN_STEP.search(line):
+                        self.say(f"[{name}] {_shorten(line)}")
+                elif self.verbose:
+                    self.say(f"[{name}]   {line}")
         return image_id or inspect_image_id(self.target, ref) or ""
 
 

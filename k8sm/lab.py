@@ -14,7 +14,6 @@ from typing import Any
 
 from k8sm import engine, labels, parallel
 from k8sm.engine import inspect_image
-from k8sm.engine.errors import engine_error
 from k8sm.errors import EngineError, ImageMissing, K8smError
 from k8sm.images import image_ids
 
@@ -99,19 +98,18 @@ def host_images(target: Target, lab: Lab) -> dict[str, str | None]:
 def refuse_foreign_names(target: Target, lab: Lab) -> None:
     """Raise, before anything is created, if a network, container or volume the lab would use
     already exists and belongs to another lab (its lab label says whose) or to no lab."""
-    api = target.docker
     wanted: list[tuple[str, str]] = [("network", lab.network.name)]
     for node in lab.nodes:
         wanted.append(("container", node.container))
         wanted += [("volume", name) for name in volumes_of(lab, node)]
     found: dict[tuple[str, str], dict[str, str]] = {}
-    for net in api.networks(names=[lab.network.name]):
+    for net in engine.networks(target, names=[lab.network.name]):
         if net.get("Name") == lab.network.name:
             found[("network", net["Name"])] = net.get("Labels") or {}
-    for c in api.containers(all=True):
+    for c in engine.containers(target):
         for name in c.get("Names") or []:
             found[("container", name.lstrip("/"))] = c.get("Labels") or {}
-    for volume in (api.volumes() or {}).get("Volumes") or []:
+    for volume in engine.volumes(target):
         found[("volume", volume["Name"])] = volume.get("Labels") or {}
     for kind, name in wanted:
         owner = found.get((kind, name), {labels.LAB: lab.name}).get(labels.LAB)
@@ -123,15 +121,8 @@ def refuse_foreign_names(target: Target, lab: Lab) -> None:
 
 
 def ensure_network(target: Target, lab: Lab, say: Say) -> None:
-    import docker.errors
-    from docker.types import IPAMConfig, IPAMPool
-
-    api = target.docker
     name, subnet = lab.network.name, lab.network.subnet
-    try:
-        info = api.inspect_network(name)
-    except docker.errors.NotFound:
-        info = None
+    info = engine.inspect_network(target, name)
     if info is not None:  # ours: refuse_foreign_names ran first
         subnets = [c.get("Subnet") for c in (info.get("IPAM") or {}).get("Config") or []]
         if subnet not in subnets:
@@ -139,15 +130,13 @@ def ensure_network(target: Target, lab: Lab, say: Say) -> None:
                             "remove the lab with `invoke rm` and run it again")
         return
     say(f"network {name} ({subnet})")
-    ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=subnet)])
     try:
-        api.create_network(name, driver="bridge", ipam=ipam, labels={labels.LAB: lab.name}, check_duplicate=True)
-    except docker.errors.APIError as exc:
-        text = str(exc.explanation or exc)
-        if "overlap" in text.lower():
+        engine.create_bridge(target, name, subnet, {labels.LAB: lab.name})
+    except engine.EngineRefused as exc:
+        if "overlap" in exc.detail.lower():
             raise K8smError(f"cannot create network {name}: subnet {subnet} overlaps a network already on the engine",
                             "choose another network.subnet in hosts.yaml") from None
-        raise engine_error(exc) from None
+        raise
 
 
 def ensure_container(target: Target, lab: Lab, node: Node, current: dict[str, Any] | None,
@@ -158,7 +147,7 @@ def ensure_container(target: Target, lab: Lab, node: Node, current: dict[str, An
     drift = drift_of(current, spec, images.get(spec.image)) if current is not None else ""
     if drift and current is not None:
         if recreate:
-            target.docker.remove_container(current["Id"], force=True)
+            engine.remove_container(target, current["Id"])
             engine.discard_image(target, current.get("ImageID", ""))
             current, action = None, "recreated"
         else:
@@ -188,44 +177,21 @@ def drift_of(current: dict[str, Any], spec: ContainerSpec, image_id: str | None)
 
 
 def create_container(target: Target, lab: Lab, node: Node, spec: ContainerSpec) -> str:
-    api = target.docker
-    for volume, _ in spec.volumes.items():
-        api.create_volume(volume, labels={labels.LAB: lab.name, labels.NODE: node.name})
-    host_config = api.create_host_config(
-        binds={volume: {"bind": mount, "mode": "rw"} for volume, mount in spec.volumes.items()},
-        port_bindings={port: [binding] for port, binding in spec.ports.items()},
-        extra_hosts=spec.extra_hosts,
-        privileged=spec.privileged,
-        cap_add=list(spec.cap_add) or None,
-        security_opt=list(spec.security_opt) or None,
-        init=True,
-        tmpfs=spec.tmpfs or None,
-    )
-    networking = api.create_networking_config({
-        spec.network: api.create_endpoint_config(ipv4_address=spec.ip, aliases=list(spec.aliases) or None)
-    })
-    created = api.create_container(
-        spec.image, command=list(spec.command), name=spec.name, hostname=spec.hostname, labels=spec.labels,
-        environment=spec.environment or None,
-        host_config=host_config, networking_config=networking, ports=list(spec.ports) or None, detach=True,
-    )
-    return created["Id"]
+    return engine.create_container(target, spec, {labels.LAB: lab.name, labels.NODE: node.name})
 
 
 def _start(target: Target, lab: Lab, node: Node, container_id: str) -> None:
-    import docker.errors
-
     try:
-        target.docker.start(container_id)
-    except docker.errors.APIError as exc:
-        text = str(exc.explanation or exc)
+        engine.start_container(target, container_id)
+    except engine.EngineRefused as exc:
+        text = exc.detail
         if container_spec(lab, node).privileged and ("apply caps" in text or "operation not permitted" in text):
             raise EngineError(f"the Docker engine on {target.label} refused a privileged container for {node.name}",
                               "set `lab.security: capabilities` in hosts.yaml") from None
         if "port is already allocated" in text or "address already in use" in text:
             raise K8smError(f"{node.name}: a published port is already in use on {target.label} ({_first_line(text)})",
                             "change its `publish` entry in hosts.yaml or free the port") from None
-        raise engine_error(exc) from None
+        raise
 
 
 def _first_line(text: str) -> str:
@@ -281,37 +247,32 @@ def remove(where: Where, lab: Lab, say: Say, *, volumes: bool = False, images: b
 
 def remove_containers(target: Target, lab: Lab, say: Say, done: Removal) -> None:
     """Every container of the lab on target, at once."""
-    import docker.errors
-
-    api = target.docker
     containers = list_containers(target, lab)
 
     def remove_container(c: dict[str, Any]) -> str:
-        api.remove_container(c["Id"], force=True)
-        return c["Names"][0].lstrip("/")
+        return c["Names"][0].lstrip("/") if engine.remove_container(target, c["Id"]) else ""
 
     outcomes = parallel.each(remove_container, containers)
     removed = [o.value for o in outcomes if o.ok and o.value]
     done.containers += removed
     for o in outcomes:
-        if not o.ok and not isinstance(o.error, docker.errors.NotFound):
-            raise engine_error(o.error) from None  # type: ignore[arg-type]
+        if o.error is not None:
+            raise o.error
     for name in removed:
         say(f"  removed container {name}")
 
 
 def remove_networks(target: Target, lab: Lab, say: Say, done: Removal, *, wait: float = 0.0) -> None:
     """The lab's networks on target (wait: seconds to retry one that hosts still use, see engine.remove_network)."""
-    for net in engine.call(target, "docker network ls", target.docker.networks, filters=labels.lab_filter(lab.name)):
+    for net in engine.networks(target, filters=labels.lab_filter(lab.name)):
         engine.remove_network(target, net["Id"], wait=wait)
         done.networks.append(net["Name"])
         say(f"  removed network {net['Name']}")
 
 
 def remove_volumes(target: Target, lab: Lab, say: Say, done: Removal) -> None:
-    api = target.docker
-    for volume in (api.volumes(filters=labels.lab_filter(lab.name)) or {}).get("Volumes") or []:
-        api.remove_volume(volume["Name"])
+    for volume in engine.volumes(target, filters=labels.lab_filter(lab.name)):
+        engine.remove_volume(target, volume["Name"])
         done.volumes.append(volume["Name"])
         say(f"  removed volume {volume['Name']}")
 
@@ -324,12 +285,9 @@ def remove_images(target: Target, lab: Lab, say: Say, done: Removal, *, tagged: 
     name points at it and no container runs it (the engine's rules: such images are kept and
     said so); the base image always stays.
     """
-    import docker.errors
-
-    api = target.docker
     # images are no longer labelled with a lab (builds discard what they replace themselves,
     # see Builder.build_one); older k8sm builds were, and their leftovers go here
-    leftovers = {i["Id"]: i for i in api.images(filters={**labels.lab_filter(lab.name), "dangling": True})}
+    leftovers = {i["Id"]: i for i in engine.images(target, {**labels.lab_filter(lab.name), "dangling": True})}
     doomed: list[tuple[str, str]] = [(image_id, image_id[7:19]) for image_id in leftovers]
     kept: list[str] = []
     if tagged:
@@ -345,11 +303,11 @@ def remove_images(target: Target, lab: Lab, say: Say, done: Removal, *, tagged: 
                 doomed.append((ref, ref))
     for key, name in doomed:
         try:
-            api.remove_image(key, force=False)
-        except docker.errors.NotFound:
+            engine.remove_image(target, key)
+        except engine.NotFound:
             continue
-        except docker.errors.APIError as exc:
-            kept.append(f"{name} ({_first_line(str(exc.explanation or exc))})")
+        except engine.EngineRefused as exc:
+            kept.append(f"{name} ({_first_line(exc.detail)})")
             continue
         done.images.append(name)
         say(f"  removed image {name}")
@@ -371,7 +329,7 @@ def other_labs_prefixes(target: Target, lab: Lab) -> dict[str, str]:
     from k8sm.topology import ROLE_IMAGES
 
     users: dict[str, str] = {}
-    for c in target.docker.containers(all=True, filters={"label": labels.LAB}):
+    for c in engine.containers(target, {"label": labels.LAB}):
         owner = (c.get("Labels") or {}).get(labels.LAB)
         if not owner or owner == lab.name:
             continue

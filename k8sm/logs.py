@@ -15,9 +15,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
-from k8sm import __version__, daemons
+from k8sm import __version__, daemons, engine
 from k8sm.daemons.base import LOG_DIR
-from k8sm.engine.errors import engine_error, is_engine_exception
 from k8sm.errors import K8smError
 from k8sm.node import LOST, exec_on
 from k8sm.output import Say
@@ -87,10 +86,9 @@ def follow(target: Where, node: Node, name: str, lines: int, out: TextIO | None 
     """
     out = out or sys.stdout
     pid_file = f"/tmp/k8sm-follow-{secrets.token_hex(8)}.pid"
-    api = target.for_node(node).docker
-    exec_id = api.exec_create(node.container, follow_argv(name, lines, pid_file))
+    execution = engine.ExecStream(target.for_node(node), node.container, follow_argv(name, lines, pid_file))
     try:
-        for chunk in api.exec_start(exec_id, stream=True):
+        for chunk in execution.chunks():
             out.write(chunk.decode("utf-8", "replace"))
             out.flush()
     except KeyboardInterrupt:
@@ -129,9 +127,9 @@ def export(target: Where, lab: Lab, directory: Path, status: dict[str, object], 
     write("status.json", json.dumps(status, indent=2) + "\n")
     versions = [f"k8sm {__version__}", f"target {target.label}"]
     for machine in dict.fromkeys(target.for_node(n) for n in lab.nodes):
-        engine = machine.docker.version()
-        versions.append(f"docker engine {engine.get('Version')} (API {engine.get('ApiVersion')}, "
-                        f"{engine.get('Os')}/{engine.get('Arch')}, kernel {engine.get('KernelVersion')})"
+        found = engine.version(machine)
+        versions.append(f"docker engine {found.get('Version')} (API {found.get('ApiVersion')}, "
+                        f"{found.get('Os')}/{found.get('Arch')}, kernel {found.get('KernelVersion')})"
                         + (f" on {machine.label}" if machine is not target else ""))
     rows = status.get("nodes")
     running = {n["name"] for n in (rows if isinstance(rows, list) else []) if n.get("container") == "running"}
@@ -142,12 +140,10 @@ def export(target: Where, lab: Lab, directory: Path, status: dict[str, object], 
     write("versions.txt", "\n".join(versions) + "\n")
     for node in lab.nodes:
         try:
-            inspected = target.for_node(node).docker.inspect_container(node.container)
+            inspected = engine.inspect_container(target.for_node(node), node.container)
             write(f"containers/{node.name}.json", json.dumps(inspected, indent=2) + "\n")
-        except Exception as exc:
-            if not is_engine_exception(exc):
-                raise
-            write(f"containers/{node.name}.json", json.dumps({"error": str(engine_error(exc))}) + "\n")
+        except K8smError as exc:
+            write(f"containers/{node.name}.json", json.dumps({"error": str(exc)}) + "\n")
             continue
         if node.name in running:
             written += _copy_logs(target, node, directory / "logs" / node.name)
@@ -157,13 +153,9 @@ def export(target: Where, lab: Lab, directory: Path, status: dict[str, object], 
 
 def _copy_logs(target: Where, node: Node, into: Path) -> list[Path]:
     """The node's /var/log/k8sm, through the engine's archive API (works remotely too)."""
-    import docker.errors
-
-    try:
-        stream, _ = target.for_node(node).docker.get_archive(node.container, LOG_DIR)
-    except docker.errors.NotFound:
+    data = engine.get_archive(target.for_node(node), node.container, LOG_DIR)
+    if data is None:
         return []
-    data = b"".join(stream)
     written = []
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         for member in tar.getmembers():

@@ -6,8 +6,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from k8sm import engine
 from k8sm.archive import tar_bytes
-from k8sm.engine.errors import ContainerUnavailable, engine_error, is_engine_exception
+from k8sm.engine.errors import ContainerUnavailable
 from k8sm.engine.wire import ExecResult
 from k8sm.errors import ExecError, K8smError
 from k8sm.target import Where
@@ -55,17 +56,12 @@ class NodeHandle:
         archive = tar_bytes({path.lstrip("/"): (f.content.encode(), f.mode) for path, f in files.items()},
                             mtime=time.time())
         try:
-            self.target.for_node(self.node).docker.put_archive(self.node.container, "/", archive)
-        except Exception as exc:
-            if not is_engine_exception(exc):
+            engine.put_archive(self.target.for_node(self.node), self.node.container, "/", archive)
+        except engine.EngineRefused as exc:
+            state = engine.unavailable_state(exc.detail, exc.status)
+            if not state:
                 raise
-            raise self._explain(exc) from None
-
-    def _explain(self, exc: Exception) -> K8smError:
-        """A missing or stopped container, in words that say what to do."""
-        status = getattr(getattr(exc, "response", None), "status_code", None)
-        state = "missing" if status == 404 else "stopped" if status == 409 else ""
-        return unavailable(self.node, state) if state else engine_error(exc)
+            raise unavailable(self.node, state) from None
 
 
 def exec_on(target: Where, jobs: Sequence[tuple[Node, Sequence[str]]], *,

@@ -23,6 +23,33 @@ from k8sm.engine.errors import NotFound as NotFound
 from k8sm.engine.errors import engine_error as engine_error
 from k8sm.engine.errors import is_engine_exception as is_engine_exception
 from k8sm.engine.errors import translated
+from k8sm.engine.errors import unavailable_state as unavailable_state
+from k8sm.engine.objects import containers as containers
+from k8sm.engine.objects import create_bridge as create_bridge
+from k8sm.engine.objects import create_container as create_container
+from k8sm.engine.objects import create_idle as create_idle
+from k8sm.engine.objects import create_volume as create_volume
+from k8sm.engine.objects import image_history as image_history
+from k8sm.engine.objects import images as images
+from k8sm.engine.objects import import_tar as import_tar
+from k8sm.engine.objects import info as info
+from k8sm.engine.objects import inspect_container as inspect_container
+from k8sm.engine.objects import inspect_network as inspect_network
+from k8sm.engine.objects import inspect_volume as inspect_volume
+from k8sm.engine.objects import networks as networks
+from k8sm.engine.objects import pull as pull
+from k8sm.engine.objects import remove_container as remove_container
+from k8sm.engine.objects import remove_image as remove_image
+from k8sm.engine.objects import remove_volume as remove_volume
+from k8sm.engine.objects import run_once as run_once
+from k8sm.engine.objects import start_container as start_container
+from k8sm.engine.objects import tag as tag
+from k8sm.engine.objects import version as version
+from k8sm.engine.objects import volumes as volumes
+from k8sm.engine.streams import ExecStream as ExecStream
+from k8sm.engine.streams import build as build
+from k8sm.engine.streams import get_archive as get_archive
+from k8sm.engine.streams import put_archive as put_archive
 from k8sm.errors import K8smError
 
 if TYPE_CHECKING:
@@ -161,21 +188,12 @@ def swarm_leave(target: Target, *, force: bool) -> None:
     call(target, "docker swarm leave", target.docker.leave_swarm, force=force)
 
 
-def remove_container(target: Target, container: str) -> None:
-    """Remove a container, running or not (gone already is fine)."""
-    try:
-        call(target, f"removing container {container}", target.docker.remove_container, container, force=True)
-    except EngineRefused as exc:
-        if "no such container" not in exc.detail.lower():
-            raise
-
-
 # ---------------------------------------------------------------- networks
 
 
 def network_info(target: Target, name: str) -> dict[str, Any] | None:
     """The engine's data for the network called name (not a prefix match), or None."""
-    for net in call(target, "docker network ls", target.docker.networks, names=[name]):
+    for net in networks(target, names=[name]):
         if net.get("Name") == name:
             return dict(net)
     return None
