@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from k8sm.engine import import_argv, inspect_image_id
+from k8sm.engine import cli, inspect_image_id
+from k8sm.engine.cli import import_argv
 from k8sm.errors import K8smError
 from k8sm.output import Say
 from k8sm.target import Target
@@ -18,7 +19,7 @@ def build_base(target: Target, lab: Lab, say: Say, *, force: bool = False, mirro
         return ref
     mirror = mirror or lab.images.debian_mirror
     suite = suite or lab.images.debian_suite
-    for command, package in (("debootstrap", "debootstrap"), ("docker", "docker.io (the docker CLI)"),
+    for command, package in (("debootstrap", "debootstrap"), (cli.DOCKER_CLI, f"{cli.DOCKER_CLI_PACKAGE} (the docker CLI)"),
                              ("tar", "tar")):
         if not target.has_command(command):
             raise K8smError(f"{command} is not installed on {target.label}", f"install {package} there first")

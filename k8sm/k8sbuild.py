@@ -15,6 +15,7 @@ import dataclasses
 import re
 
 from k8sm import buildbox, dists, k8ssource
+from k8sm.engine import cli
 from k8sm.errors import K8smError
 from k8sm.images import Builder
 from k8sm.k8ssource import Source
@@ -62,7 +63,7 @@ def source_of(lab: Lab, repo: str | None, checkout: str | None, fetch: bool) -> 
 def build_local(target: Target, lab: Lab, say: Say, source: Source, *, jobs: int = 0, keep_builder: bool = False,
                 verbose: bool = False) -> str:
     """git archive of the ref into a k8s-builder container, k8sm-build-k8s there, the result imported."""
-    require_commands(target, "build.k8s", ["git", "docker"], "apt-get install git docker.io")
+    require_commands(target, "build.k8s", ["git", cli.DOCKER_CLI], f"apt-get install git {cli.DOCKER_CLI_PACKAGE}")
     commit = k8ssource.prepare(target, source, say)
     version = k8ssource.version_vars(target, source.checkout, commit)
     Builder(target, lab, say).build([IMAGE])
@@ -73,7 +74,7 @@ def build_local(target: Target, lab: Lab, say: Say, source: Source, *, jobs: int
         say(f"copying {source.ref} ({commit[:14]}, {version['KUBE_GIT_VERSION']}) from {source.checkout} "
             "into the builder")
         copied = target.pipeline(["git", "-C", source.checkout, "archive", "--format=tar", "--prefix=src/", commit],
-                                 ["docker", "cp", "-", f"{name}:{BUILD_DIR}"], hide=True, warn=True)
+                                 cli.cp_argv("-", f"{name}:{BUILD_DIR}"), hide=True, warn=True)
         if not copied.ok:
             raise K8smError(f"copying {source.ref} into the builder failed: {(copied.stderr or copied.stdout).strip()}")
         cores = buildbox.cores(target, jobs)
@@ -98,7 +99,8 @@ RELEASE_ENV = ("KUBERNETES_CONTRIB=mesos", "KUBE_SKIP_CONFIRMATIONS=y")
 
 def build_release(target: Target, lab: Lab, say: Say, source: Source) -> str:
     """`KUBERNETES_CONTRIB=mesos make release` in the checkout; km and kubectl from its tarballs."""
-    require_commands(target, "build.k8s", ["git", "make", "docker"], "apt-get install git make docker.io")
+    require_commands(target, "build.k8s", ["git", "make", cli.DOCKER_CLI],
+                     f"apt-get install git make {cli.DOCKER_CLI_PACKAGE}")
     k8ssource.prepare(target, source, say)
     k8ssource.switch(target, source.checkout, source.ref)
     checkout = source.checkout
@@ -160,7 +162,7 @@ def unreachable_sites(output: str) -> list[str]:
 
 def build_prebuilt(target: Target, lab: Lab, say: Say, directory: str) -> str:
     """km and kubectl the user built: in the directory, or in its bin/."""
-    require_commands(target, "build.k8s --prebuilt", ["docker", "tar"], "apt-get install docker.io tar")
+    require_commands(target, "build.k8s --prebuilt", [cli.DOCKER_CLI, "tar"], f"apt-get install {cli.DOCKER_CLI_PACKAGE} tar")
     if not target.sh(["test", "-d", directory], hide=True, warn=True).ok:
         raise K8smError(f"--prebuilt {directory} is not a directory on {target.label}")
     stage = _staging(target)

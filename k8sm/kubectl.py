@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from k8sm.engine import cli
 from k8sm.errors import K8smError
 from k8sm.lab import KUBECTL_ROLES
 from k8sm.node import exec_on
@@ -33,8 +34,8 @@ def kubectl_node(lab: Lab, name: str | None = None) -> Node:
 
 
 def exec_argv(node: Node, args: Sequence[str], tty: bool) -> list[str]:
-    """docker exec -i[t] CONTAINER kubectl ARGS: the arguments exactly as given."""
-    return ["docker", "exec", "-it" if tty else "-i", node.container, "kubectl", *args]
+    """kubectl ARGS in the node's container (an exec with stdin, and a TTY if tty): the arguments exactly as given."""
+    return cli.exec_argv(node.container, ["kubectl", *args], interactive=True, tty=tty)
 
 
 def run(target: Where, node: Node, args: Sequence[str]) -> int:

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from k8sm import buildbox, dists
-from k8sm.engine import import_argv
+from k8sm.engine import cli
+from k8sm.engine.cli import import_argv
 from k8sm.errors import K8smError
 from k8sm.images import Builder
 from k8sm.labels import LAB
@@ -43,7 +44,7 @@ class Tree:
     container: str | None = None
 
     def _on(self, argv: list[str]) -> list[str]:
-        return ["docker", "exec", self.container, *argv] if self.container else argv
+        return cli.exec_argv(self.container, argv) if self.container else argv
 
     def tar_argv(self) -> list[str]:
         return self._on(["tar", "-C", self.path, "-c", "."])
@@ -93,7 +94,7 @@ def build_mesos(target: Target, lab: Lab, say: Say, *, url: str | None = None, t
     sources = [x for x in (tarball, prebuilt, debs) if x]
     if len(sources) > 1:
         raise K8smError("choose one of --tarball, --prebuilt and --debs")
-    require_commands(target, "build.mesos", ["docker", "tar"], "apt-get install docker.io tar")
+    require_commands(target, "build.mesos", [cli.DOCKER_CLI, "tar"], f"apt-get install {cli.DOCKER_CLI_PACKAGE} tar")
     if prebuilt:
         return _mesos_from_tree(target, lab, say, prebuilt)
     if debs:
@@ -151,7 +152,7 @@ def _mesos_from_source(target: Target, lab: Lab, say: Say, url: str, tarball: st
     try:
         if tarball:
             say(f"copying {tarball} into the builder")
-            target.sh(["docker", "cp", tarball, f"{name}:{BUILD_DIR}/src.tar.gz"], hide=True)
+            target.sh(cli.cp_argv(tarball, f"{name}:{BUILD_DIR}/src.tar.gz"), hide=True)
         else:
             say(f"downloading {url}")
             buildbox.stream(target, name, ["curl", "-fL", "--retry", "3", "-o", f"{BUILD_DIR}/src.tar.gz", url],

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from k8sm.daemons.mesos import leader
 from k8sm.daemons.zookeeper import zk_url
+from k8sm.engine import cli
 from k8sm.errors import K8smError
 from k8sm.node import exec_on
 from k8sm.output import Say, columns
@@ -85,7 +86,7 @@ def run(target: Where, lab: Lab, say: Say, kinds: Sequence[str] = ("command", "d
 
 def mesos_containers(target: Where, lab: Lab) -> dict[str, set[str]]:
     """The containers Mesos's Docker containerizer made (named mesos-...) in each minion's engine."""
-    argv = ["docker", "ps", "-a", "--filter", "name=mesos-", "--format", "{{.ID}}"]
+    argv = cli.ps_argv({"name": "mesos-"}, format="{{.ID}}")  # the minion's own docker CLI
     minions = lab.role("minion")
     results = exec_on(target, [(m, argv) for m in minions])
     return {m.name: set(r.output.split()) if r.ok else set() for m, r in zip(minions, results, strict=True)}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from k8sm import engine, parallel
 from k8sm.daemons.dind import SOCKET_PATH
+from k8sm.engine import cli
 from k8sm.errors import K8smError
 from k8sm.node import exec_on
 from k8sm.output import Say
@@ -117,9 +118,7 @@ def load(target: Target, lab: Lab, say: Say) -> int:
             engine.load_images_into(target, node.container, archive)
             tags = [(w.source, w.name) for w in missing[name] if w.name != w.source]
             if tags:
-                script = 'while [ $# -gt 1 ]; do docker tag "$1" "$2" || exit 1; shift 2; done'
-                argv = ["sh", "-c", script, "k8sm-tag", *[x for pair in tags for x in pair]]
-                result = exec_on(target, [(node, argv)])[0]
+                result = exec_on(target, [(node, cli.tag_pairs_argv(tags))])[0]
                 if not result.ok:
                     raise K8smError(f"{name}: tagging the workload images failed: {result.output.strip()[:200]}")
 

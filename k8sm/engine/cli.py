@@ -55,6 +55,12 @@ def load_into_argv(container: str, archive: str) -> list[str]:
     return ["sh", "-c", script, "k8sm-load", container, archive]
 
 
+def tag_pairs_argv(pairs: Sequence[tuple[str, str]]) -> list[str]:
+    """`docker tag SOURCE NAME` for each pair, in one shell (run inside a minion, by its own docker CLI)."""
+    script = f'while [ $# -gt 1 ]; do {DOCKER_CLI} tag "$1" "$2" || exit 1; shift 2; done'
+    return ["sh", "-c", script, "k8sm-tag", *[x for pair in pairs for x in pair]]
+
+
 def server_version_argv() -> list[str]:
     """`docker version` of the engine only: fails, with the CLI's reason, when it cannot be used."""
     return [DOCKER_CLI, "version", "--format", "{{.Server.Version}}"]
