@@ -1,9 +1,8 @@
 """Builder containers for the long source builds: start one, run a build script in it, show its progress.
 
-A build script marks progress with lines `@@stage NAME`, names each
-compatibility edit it makes to the source with `@@edit WHAT` and results worth
-showing with `@@note WHAT`; everything else is shown with --verbose, or as a
-heartbeat every 30 seconds.
+A build script marks its stages, each compatibility edit it makes to the source
+and results worth showing with progress markers (k8sm.engine.wire.parse_progress);
+everything else is shown with --verbose, or as a heartbeat every 30 seconds.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from k8sm import engine
+from k8sm.engine import wire
 from k8sm.errors import K8smError
 from k8sm.labels import LAB
 from k8sm.output import Say
@@ -85,7 +85,7 @@ def stream(target: Target, container: str, argv: list[str], script: Script, say:
                 say(shown)
                 last_beat = time.monotonic()
         if time.monotonic() - last_beat > HEARTBEAT:
-            latest = next((line for line in reversed(tail) if not line.startswith("@@")), "")
+            latest = next((line for line in reversed(tail) if not wire.is_marker(line)), "")
             say(f"[{script.tag}] ... {time.monotonic() - started:.0f}s: {latest[:100]}")
             last_beat = time.monotonic()
     code = execution.exit_code()
@@ -97,10 +97,10 @@ def stream(target: Target, container: str, argv: list[str], script: Script, say:
 
 def progress_line(line: str, tag: str, seconds: float, verbose: bool) -> str | None:
     """What to show for one line of a build script's output (None: nothing)."""
-    if line.startswith("@@stage "):
-        return f"[{tag}] {line.split(' ', 1)[1]} ({seconds:.0f}s)"
-    if line.startswith("@@edit "):
-        return f"[{tag}] compatibility edit: {line.split(' ', 1)[1]}"
-    if line.startswith("@@note "):
-        return f"[{tag}] {line.split(' ', 1)[1]}"
-    return f"[{tag}] {line}" if verbose else None
+    progress = wire.parse_progress(line)
+    if progress is None:
+        return f"[{tag}] {line}" if verbose else None
+    kind, text = progress
+    if kind == "stage":
+        return f"[{tag}] {text} ({seconds:.0f}s)"
+    return f"[{tag}] compatibility edit: {text}" if kind == "edit" else f"[{tag}] {text}"

@@ -1,8 +1,8 @@
 """Ask the lab's daemons over the network: HTTP GETs and ZooKeeper four-letter words, all at once.
 
 Every answer comes back as text in the shape the daemon's in-container probe prints, so
-the daemons' own parse functions read both: an HTTP answer is its body, then
-`@@http CODE` (000 when nothing answered or the answer was cut short or malformed); a
+the daemons' own parse functions read both: an HTTP answer is its body, then an HTTP
+marker line (k8sm.engine.wire.http_answer; code 000 when nothing answered or the answer was cut short or malformed); a
 four-letter word's answer is its text ("" when nothing answered). The connections go
 from this process to the containers' IPs: straight there on the machine that runs the
 engine, or through `direct-tcpip` channels of the lab's SSH connection (see
@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
+from k8sm.engine.wire import NO_HTTP_ANSWER, http_answer
+
 #: Seconds one ask may take in all (connect, request, answer). The daemons answer within
 #: milliseconds; one that does not is checked by exec instead (which tells stopped from hung).
 TIMEOUT = 1.5
@@ -24,8 +26,6 @@ TIMEOUT = 1.5
 MAX_ANSWER = 16 << 20
 #: Asks in flight at once.
 WORKERS = 32
-#: The answer of an HTTP ask that got no (complete, well-formed) answer.
-NO_HTTP_ANSWER = "\n@@http 000\n"
 
 
 class Conn(Protocol):
@@ -43,7 +43,7 @@ Opener = Callable[[str, int, float], Conn]
 
 @dataclass(frozen=True)
 class HttpGet:
-    """GET http://ip:port/path, answered as `BODY\\n@@http CODE\\n`."""
+    """GET http://ip:port/path, answered as http_probe's curl prints it (k8sm.engine.wire.http_answer)."""
 
     ip: str
     port: int
@@ -87,7 +87,7 @@ def ask_one(opener: Opener, ask: Ask, timeout: float = TIMEOUT) -> str:
         if isinstance(ask, HttpGet):
             conn.sendall(_request(ask))
             answer = read_http(lambda: _recv(conn, deadline))
-            return NO_HTTP_ANSWER if answer is None else f"{answer[1]}\n@@http {answer[0]:03d}\n"
+            return NO_HTTP_ANSWER if answer is None else http_answer(answer[0], answer[1])
         conn.sendall(ask.word.encode("ascii"))
         data = _read_to_eof(lambda: _recv(conn, deadline))
         return "" if data is None else data.decode("utf-8", "replace")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from k8sm.engine.wire import http_probe as http_probe  # the marker protocol's writers and readers, for the daemons
+from k8sm.engine.wire import parse_http as parse_http
+from k8sm.engine.wire import parse_http_all as parse_http_all
 from k8sm.node import File
 from k8sm.probes import Ask, HttpGet
 from k8sm.topology import Lab, Node
@@ -147,29 +149,3 @@ class DaemonState:
             return "stopped" if not self.detail else self.detail
         state = "healthy" if self.healthy else "unhealthy"
         return f"{state} ({self.detail})" if self.detail else state
-
-
-def http_probe(url: str, *more_urls: str, seconds: int = 3, unix_socket: str | None = None) -> list[str]:
-    """A probe that GETs url (through unix_socket, if given) and reports the body, then `@@http CODE`
-    (000: no answer); with more_urls, one curl asks each in turn, each body with its own line."""
-    # curl expands the \n escapes of -w itself: the argv file holds no newline
-    through = ["--unix-socket", unix_socket] if unix_socket else []
-    return ["curl", "-s", "--max-time", str(seconds), *through, "-w", "\\n@@http %{http_code}\\n", url, *more_urls]
-
-
-_HTTP_MARK = re.compile(r"\n?@@http (\d{3})\n?")
-
-
-def parse_http_all(output: str) -> list[tuple[int, str]]:
-    """http_probe output of several URLs -> each (status code, body), in order."""
-    parts = _HTTP_MARK.split(output)
-    return [(int(parts[i + 1]), parts[i]) for i in range(0, len(parts) - 1, 2)]
-
-
-def parse_http(output: str) -> tuple[int, str]:
-    """http_probe output -> (status code, body); code 0 when nothing answered."""
-    body, mark, code = output.rpartition("\n@@http ")
-    if not mark:
-        body, mark, code = output.rpartition("@@http ")
-    code = code.strip()
-    return (int(code) if code.isdigit() else 0), body

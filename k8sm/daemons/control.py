@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from k8sm import parallel
 from k8sm.daemons.base import Daemon, DaemonState
+from k8sm.engine.wire import Report as Report
+from k8sm.engine.wire import parse_check as parse_check
 from k8sm.errors import DaemonError
 from k8sm.node import NodeHandle, exec_on
 from k8sm.output import Say
@@ -23,18 +24,6 @@ ArgvFor = Callable[[Node], list[str]]
 
 class NotInstalled(DaemonError):
     """A daemon's program is not in its node's image (its dist was never built)."""
-
-
-@dataclass
-class Report:
-    """One daemon's section of `k8sm-daemon check` output."""
-
-    running: bool = False
-    pid: int | None = None
-    probe_output: str | None = None  # None: no probe ran
-    installed: bool = True
-    configured: bool = True
-    complete: bool = False  # its closing "@@end NAME" line arrived
 
 
 def check_nodes(target: Where, jobs: Sequence[tuple[Node, Sequence[Daemon]]]) -> list[list[DaemonState]]:
@@ -98,35 +87,6 @@ def interpret(node: Node, daemons: Sequence[Daemon], output: str) -> list[Daemon
             states.append(DaemonState(node.name, daemon.name, running=True, pid=report.pid,
                                       healthy=health.healthy, detail=health.detail))
     return states
-
-
-def parse_check(output: str) -> dict[str, Report]:
-    """`k8sm-daemon check` output -> a Report per daemon named in it."""
-    reports: dict[str, Report] = {}
-    current: Report | None = None
-    probe_lines: list[str] | None = None
-    for line in output.splitlines():
-        words = line.split()
-        if line.startswith("@@daemon ") and len(words) >= 3:
-            running = words[2] == "running" and len(words) == 4 and words[3].isascii() and words[3].isdigit()
-            current = reports[words[1]] = Report(running, int(words[3]) if running else None,
-                                                 installed=words[2] != "absent",
-                                                 configured=words[2] != "unconfigured")
-            probe_lines = None
-        elif line.startswith("@@end ") and current is not None and words[1:] == [_name_of(reports, current)]:
-            current.complete = True
-            current, probe_lines = None, None
-        elif line == "@@probe" and current is not None:
-            probe_lines = []
-            current.probe_output = ""
-        elif probe_lines is not None and current is not None:
-            probe_lines.append(line)
-            current.probe_output = "\n".join(probe_lines)
-    return reports
-
-
-def _name_of(reports: dict[str, Report], report: Report) -> str:
-    return next(name for name, r in reports.items() if r is report)
 
 
 def states(target: Where, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> list[DaemonState]:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from k8sm.daemons.base import Daemon, Health, NetProbe, http_net_probe, http_probe, parse_http
 from k8sm.daemons.etcd import endpoints
 from k8sm.daemons.zookeeper import zk_url
+from k8sm.engine import wire
 from k8sm.errors import K8smError
 from k8sm.node import File
 from k8sm.probes import HttpGet
@@ -119,23 +120,21 @@ def scheduler_net_probe(lab: Lab, node: Node) -> NetProbe:
 def framework_check_output(answers: Sequence[str]) -> str:
     """The answers of scheduler_net_probe as k8sm-framework-check prints them: the /healthz body,
     then the first master's /master/frameworks that came with a 2xx status, or "none"."""
-    lines = [f"@@healthz {parse_http(answers[0])[1][:200].rstrip(chr(10))}", f"@@name {FRAMEWORK_NAME}"]
+    healthz = parse_http(answers[0])[1][:200].rstrip(chr(10))
     for answer in answers[1:]:
         code, body = parse_http(answer)
         if 200 <= code < 300 and body.strip():
-            return "\n".join([*lines, "@@frameworks", body])
-    return "\n".join([*lines, "@@frameworks none"])
+            return wire.framework_check(healthz, FRAMEWORK_NAME, body)
+    return wire.framework_check(healthz, FRAMEWORK_NAME, None)
 
 
 def parse_scheduler_probe(output: str) -> Health:
     """Healthy only when /healthz says ok AND the framework is registered and active with the leading master."""
-    lines = output.splitlines()
-    healthz = next((line[len("@@healthz "):].strip() for line in lines if line.startswith("@@healthz ")), "")
+    healthz, body = wire.parse_framework_check(output)
     if healthz != "ok":
         return Health(False, "not answering" if not healthz else f"healthz: {healthz[:40]}")
-    if "@@frameworks" not in lines:
+    if body is None:
         return Health(False, "registration unknown: no Mesos master answered")
-    body = "\n".join(lines[lines.index("@@frameworks") + 1:])
     try:
         frameworks = json.loads(body).get("frameworks", [])
     except (ValueError, AttributeError):
