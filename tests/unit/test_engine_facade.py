@@ -20,7 +20,7 @@ COMMANDS = {"exec", "ps", "cp", "save", "load", "import", "version", "info", "ru
             "network", "volume", "image", "images", "swarm", "node", "system", "start", "stop", "kill", "logs", "tag"}
 #: A shell string running the docker CLI: `docker COMMAND` then an option or a quoted argument
 #: (not one shown to the user in backquotes).
-SHELL_DOCKER = re.compile(r"(?<!`)\bdocker (%s) +[-\"'$]" % "|".join(sorted(COMMANDS)))
+SHELL_DOCKER = re.compile(r"(?<!`)\bdocker (" + "|".join(sorted(COMMANDS)) + r") +[-\"'$]")
 
 
 def outside_engine() -> list[Path]:
