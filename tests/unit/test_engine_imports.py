@@ -35,3 +35,12 @@ def test_a_local_target_loads_the_sdk_without_paramiko(call, tmp_path):
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "False"]
+
+
+def test_importing_the_engine_package_loads_no_sdk():
+    """The engine owns every Docker call, yet status's fast path (which imports it) loads no SDK."""
+    code = ("import sys, k8sm.engine, k8sm.engine.execs, k8sm.engine.listing, k8sm.target, k8sm.status\n"
+            "print(sorted(m for m in ('docker', 'requests', 'urllib3', 'paramiko') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
