@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from k8sm.engine.socketapi import Connect
     from k8sm.topology import Node
 
+
 class Target:
     """A machine running the lab: shell commands through `ctx`, its engine through the `docker` connection."""
 
