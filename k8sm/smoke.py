@@ -27,6 +27,9 @@ from k8sm.workloads import BUSYBOX
 #: Seconds a smoke task may take from submission to its end (a Docker task starts a container).
 TASK_TIMEOUT = 120
 RESOURCES = "cpus:0.1;mem:32"
+#: The kinds of smoke task: a Mesos command task, and a task of Mesos's Docker containerizer.
+COMMAND_TASK, DOCKER_TASK = "command", "docker"
+KINDS = (COMMAND_TASK, DOCKER_TASK)
 _UPDATE = re.compile(r"^Received status update (TASK_[A-Z_]+) for task '([^']*)'")
 
 
@@ -47,7 +50,7 @@ def execute_argv(lab: Lab, kind: str, name: str) -> list[str]:
     """mesos-execute for one smoke task, bounded by `timeout`."""
     argv = ["timeout", str(TASK_TIMEOUT), "mesos-execute", f"--master={zk_url(lab)}", f"--name={name}",
             f"--resources={RESOURCES}", "--command=echo k8sm-smoke-ok; hostname"]
-    if kind == "docker":
+    if kind == DOCKER_TASK:
         argv += ["--containerizer=docker", f"--docker_image={BUSYBOX}"]
     return argv
 
@@ -62,7 +65,7 @@ def parse_updates(output: str, name: str) -> tuple[str, ...]:
     return tuple(states)
 
 
-def run(target: Where, lab: Lab, say: Say, kinds: Sequence[str] = ("command", "docker")) -> list[TaskRun]:
+def run(target: Where, lab: Lab, say: Say, kinds: Sequence[str] = KINDS) -> list[TaskRun]:
     """Launch one task of each kind through the leading master; their states, and where Docker ran."""
     current = leader(target, lab)
     if current is None:
@@ -72,11 +75,11 @@ def run(target: Where, lab: Lab, say: Say, kinds: Sequence[str] = ("command", "d
     for kind in kinds:
         name = f"k8sm-smoke-{kind}-{secrets.token_hex(3)}"
         say(f"mesos.smoke: a {kind} task ({name}) through the leading master {current.hostname or current.ip} ...")
-        before = mesos_containers(target, lab) if kind == "docker" else {}
+        before = mesos_containers(target, lab) if kind == DOCKER_TASK else {}
         result = exec_on(target, [(node, execute_argv(lab, kind, name))])[0]
         states = parse_updates(result.output, name)
         where = ""
-        if kind == "docker":
+        if kind == DOCKER_TASK:
             after = mesos_containers(target, lab)
             where = next((m for m in after if after[m] - before.get(m, set())), "")
         runs.append(TaskRun(kind, name, states, where, result.output))
@@ -95,11 +98,11 @@ def mesos_containers(target: Where, lab: Lab) -> dict[str, set[str]]:
 def table(runs: Sequence[TaskRun]) -> str:
     rows = [("TASK", "KIND", "RESULT", "RAN IN")]
     for r in runs:
-        result = "PASS" if r.finished and (r.kind != "docker" or r.where) else "FAIL"
+        result = "PASS" if r.finished and (r.kind != DOCKER_TASK or r.where) else "FAIL"
         last = r.states[-1] if r.states else "no status update"
         rows.append((r.name, r.kind, f"{result} ({last})", r.where or "-"))
     return "\n".join(columns(rows))
 
 
 def passed(runs: Sequence[TaskRun]) -> bool:
-    return all(r.finished and (r.kind != "docker" or r.where) for r in runs)
+    return all(r.finished and (r.kind != DOCKER_TASK or r.where) for r in runs)

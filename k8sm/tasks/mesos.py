@@ -136,8 +136,8 @@ def smoke(c, kind=None):
     from k8sm import smoke as mesos_smoke
     from k8sm.errors import K8smError, shown
 
-    kinds = list(kind) if kind else ["command", "docker"]
-    unknown = [k for k in kinds if k not in ("command", "docker")]
+    kinds = list(kind) if kind else list(mesos_smoke.KINDS)
+    unknown = [k for k in kinds if k not in mesos_smoke.KINDS]
     if unknown:
         raise K8smError(f"unknown task kind {shown(unknown[0])}", "kinds are: command, docker")
     runs = mesos_smoke.run(where_of(c), lab_of(c), say, kinds)
