@@ -15,7 +15,6 @@ from typing import Any
 from k8sm import engine, labels, parallel
 from k8sm.engine import inspect_image
 from k8sm.errors import EngineError, ImageMissing, K8smError
-from k8sm.images import image_ids
 
 # The `X as X` names are re-exported for the callers of before: what a container is, is k8sm.labspec.
 from k8sm.labspec import ELEVATED_CAPS as ELEVATED_CAPS
@@ -87,6 +86,8 @@ def run(where: Where, lab: Lab, say: Say, *, recreate: bool = False) -> list[Nod
 
 def host_images(target: Target, lab: Lab) -> dict[str, str | None]:
     """The image ID of each role image the lab's nodes run on target; ImageMissing if one is not there."""
+    from k8sm.images import image_ids  # only bring-up needs it: status does not load the image builder
+
     images = image_ids(target, lab)
     missing = [ref for ref, image_id in images.items() if image_id is None]
     if missing:

@@ -116,15 +116,22 @@ def _recv(conn: Conn, deadline: float) -> bytes:
 Reader = Callable[[], bytes]  # the next bytes; b"" at the end
 
 
-def _read_to_eof(read: Reader, data: bytes = b"") -> bytes | None:
+def _read_to_eof(read: Reader, data: bytes = b"", limit: int = MAX_ANSWER) -> bytes | None:
     buf = bytearray(data)
-    while len(buf) <= MAX_ANSWER and (chunk := read()):
+    while len(buf) <= limit and (chunk := read()):
         buf += chunk
-    return bytes(buf) if len(buf) <= MAX_ANSWER else None
+    return bytes(buf) if len(buf) <= limit else None
 
 
 def read_http(read: Reader) -> tuple[int, str] | None:
     """(status code, body) of an HTTP/1.x response; None when it is cut short or malformed."""
+    answer = read_http_bytes(read)
+    return None if answer is None else (answer[0], answer[1].decode("utf-8", "replace"))
+
+
+def read_http_bytes(read: Reader, limit: int = 0) -> tuple[int, bytes] | None:
+    """(status code, body bytes) of an HTTP/1.x response, a body of at most limit bytes (0: MAX_ANSWER);
+    None when it is cut short, malformed or longer."""
     buf = bytearray()
     while (end := buf.find(b"\r\n\r\n")) < 0:
         chunk = read()
@@ -143,17 +150,17 @@ def read_http(read: Reader) -> tuple[int, str] | None:
         if not colon:
             return None
         headers[name.strip().lower()] = value.strip()
-    body = _body(read, rest, headers)
-    return None if body is None else (int(status[1]), body.decode("utf-8", "replace"))
+    body = _body(read, rest, headers, limit or MAX_ANSWER)
+    return None if body is None else (int(status[1]), body)
 
 
-def _body(read: Reader, rest: bytes, headers: dict[str, str]) -> bytes | None:
+def _body(read: Reader, rest: bytes, headers: dict[str, str], limit: int) -> bytes | None:
     if "chunked" in headers.get("transfer-encoding", "").lower():
-        return _dechunk(read, rest)
+        return _dechunk(read, rest, limit)
     length = headers.get("content-length")
     if length is None:
-        return _read_to_eof(read, rest)
-    if not (length.isascii() and length.isdigit()) or int(length) > MAX_ANSWER:
+        return _read_to_eof(read, rest, limit)
+    if not (length.isascii() and length.isdigit()) or int(length) > limit:
         return None
     buf = bytearray(rest)
     while len(buf) < int(length):
@@ -164,7 +171,7 @@ def _body(read: Reader, rest: bytes, headers: dict[str, str]) -> bytes | None:
     return bytes(buf[: int(length)])
 
 
-def _dechunk(read: Reader, data: bytes) -> bytes | None:
+def _dechunk(read: Reader, data: bytes, limit: int) -> bytes | None:
     """A chunked body, read to its last chunk; None when it ends early or is malformed."""
     buf, body, pos = bytearray(data), bytearray(), 0
     while True:
@@ -182,7 +189,7 @@ def _dechunk(read: Reader, data: bytes) -> bytes | None:
             return None
         if size == 0:
             return bytes(body)
-        if len(body) + size > MAX_ANSWER:
+        if len(body) + size > limit:
             return None
         while len(buf) < line_end + 2 + size + 2:
             if not _more(read, buf):

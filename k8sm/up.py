@@ -13,9 +13,11 @@ programs are not installed is skipped with one line, and so is what needs it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from k8sm import daemons
 from k8sm.daemons import control
@@ -27,6 +29,10 @@ from k8sm.resources import script_text
 from k8sm.status import NodeStatus
 from k8sm.target import Target, Where
 from k8sm.topology import Lab
+
+if TYPE_CHECKING:
+    from k8sm.placement import Placement
+    from k8sm.workloads import Missing
 
 
 @dataclass
@@ -195,16 +201,42 @@ def up(where: Where, lab: Lab, say: Say, *, strict: bool = False, build: bool = 
     changed = [a for a in run(placement, lab, say, recreate=True) if a.changed]
     if changed:
         say(f"lab {lab.name}: {summarize(changed)}")
-    results, now = bring_up(placement, lab, say, strict=strict)
-    now = settled(placement, lab, results, now)
+    with early_workload_checks(holding, placement, start=not changed) as early:
+        results, now = bring_up(placement, lab, say, strict=strict)
+        now = settled(placement, lab, results, now)
     if "docker" in results and results["docker"].outcome in ("healthy", "started"):
         from k8sm import workloads
 
         for host, target in holding:  # what Mesos's Docker tasks and km's pods run, without a registry
-            workloads.load(target, placement.view(host), placement.tell(host, say))
+            found = early.get(host) if results["docker"].outcome == "healthy" else None
+            workloads.load(target, placement.view(host), placement.tell(host, say), found)
     started = [r.daemon for r in results.values() if r.outcome == "started"]
     say(f"lab {lab.name}: up" + (f" (started: {', '.join(started)})" if started else " (nothing to start)"))
     return with_hosts(placement, rows_from_states(lab, now))
+
+
+@contextlib.contextmanager
+def early_workload_checks(holding: Sequence[tuple[str, Target]], placement: Placement, *, start: bool
+                          ) -> Iterator[dict[str, Missing]]:
+    """On a lab whose containers were all running already, ask the minions' engines which workload
+    images they lack while the stages are checked (both mostly wait on the containers). Yields, once
+    the block ends, each host's answer; a host whose check failed is left out (asked again later)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from k8sm import workloads
+
+    answers: dict[str, Missing] = {}
+    if not start or not holding:
+        yield answers
+        return
+    with ThreadPoolExecutor(max_workers=len(holding)) as pool:
+        futures = {host: pool.submit(workloads.missing, target, placement.view(host)) for host, target in holding}
+        try:
+            yield answers
+        finally:
+            for host, future in futures.items():
+                if future.exception() is None:
+                    answers[host] = future.result()
 
 
 def settled(target: Where, lab: Lab, results: dict[str, StageResult], now: dict[str, list[DaemonState]]

@@ -99,28 +99,36 @@ def missing_on(target: Target, minions: Sequence[Node], want: Sequence[Wanted]) 
     return missing
 
 
-def load(target: Target, lab: Lab, say: Say) -> int:
-    """Load the workloads into every minion's engine that lacks them; returns how many minions got them."""
+Missing = dict[str, list[Wanted]]  # per minion (by name), the workloads its engine lacks
+
+
+def missing(target: Target, lab: Lab) -> Missing:
+    """Per minion, the workloads its engine lacks (one exec per minion)."""
+    return missing_on(target, lab.role("minion"), wanted(target, lab))
+
+
+def load(target: Target, lab: Lab, say: Say, found: Missing | None = None) -> int:
+    """Load the workloads into every minion's engine that lacks them; returns how many minions got them.
+    found: what `missing` gave a moment ago, when it was asked alongside other checks."""
+    if not lab.role("minion"):
+        return 0
+    lacking = found if found is not None else missing(target, lab)
+    if not lacking:
+        return 0
     minions = lab.role("minion")
-    if not minions:
-        return 0
-    want = wanted(target, lab)
-    missing = missing_on(target, minions, want)
-    if not missing:
-        return 0
-    images = sorted({w.source for ws in missing.values() for w in ws})
-    say(f"workload images: loading {', '.join(images)} into {len(missing)} minion engine(s)")
+    images = sorted({w.source for ws in lacking.values() for w in ws})
+    say(f"workload images: loading {', '.join(images)} into {len(lacking)} minion engine(s)")
     with engine.saved_images(target, images) as archive:
         by_name = {m.name: m for m in minions}
 
         def one(name: str) -> None:
             node = by_name[name]
             engine.load_images_into(target, node.container, archive)
-            tags = [(w.source, w.name) for w in missing[name] if w.name != w.source]
+            tags = [(w.source, w.name) for w in lacking[name] if w.name != w.source]
             if tags:
                 result = exec_on(target, [(node, cli.tag_pairs_argv(tags))])[0]
                 if not result.ok:
                     raise K8smError(f"{name}: tagging the workload images failed: {result.output.strip()[:200]}")
 
-        parallel.raise_first(parallel.each(one, sorted(missing)))
-    return len(missing)
+        parallel.raise_first(parallel.each(one, sorted(lacking)))
+    return len(lacking)

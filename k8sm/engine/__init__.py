@@ -34,6 +34,7 @@ from k8sm.engine.objects import images as images
 from k8sm.engine.objects import import_tar as import_tar
 from k8sm.engine.objects import info as info
 from k8sm.engine.objects import inspect_container as inspect_container
+from k8sm.engine.objects import inspect_image as inspect_image
 from k8sm.engine.objects import inspect_network as inspect_network
 from k8sm.engine.objects import inspect_volume as inspect_volume
 from k8sm.engine.objects import networks as networks
@@ -56,16 +57,6 @@ if TYPE_CHECKING:
     from k8sm.target import Target
 
 T = TypeVar("T")
-
-
-def inspect_image(target: Target, ref: str) -> dict[str, Any] | None:
-    """The engine's inspect data for ref, or None if it is not there."""
-    import_sdk_without_ssh()  # as Target.docker does: no ssh transport, so no paramiko (~50 ms)
-    try:
-        with translated():
-            return target.docker.inspect_image(ref)
-    except NotFound:
-        return None
 
 
 def inspect_image_id(target: Target, ref: str) -> str | None:

@@ -1,8 +1,9 @@
 """Commands run in lab containers: one interface (exec_each), two ways there, one reader of their results.
 
 Through the API (a local engine): one attached exec per job, in parallel, its exit code after a
-mark (wire.REPORT_EXIT). Through one SSH session (a remote host): `docker exec` for every job in
-one shell script (wire.batch_script). Both give one ExecResult per job, read by wire, and both
+mark (wire.REPORT_EXIT); straight through the engine's socket while the SDK is not loaded
+(k8sm.engine.socketapi: the same two requests, without the SDK's import). Through one SSH
+session (a remote host): `docker exec` for every job in one shell script (wire.batch_script). Both give one ExecResult per job, read by wire, and both
 report a missing or stopped container the same way (errors.unavailable_state), so a fault cannot
 live in one mode only.
 """
@@ -13,8 +14,9 @@ import secrets
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from k8sm.engine import wire
-from k8sm.engine.errors import ContainerUnavailable, EngineRefused, translated, unavailable_state
+from k8sm.engine import socketapi, wire
+from k8sm.engine.client import API_TIMEOUT
+from k8sm.engine.errors import ContainerUnavailable, EngineRefused, engine_error, translated, unavailable_state
 from k8sm.engine.wire import ExecResult, Job
 from k8sm.errors import EngineError, first_line
 
@@ -48,6 +50,9 @@ def by_api(target: Target, jobs: Sequence[Job]) -> list[ExecResult]:
 
 
 def _exec_api(target: Target, container: str, argv: Sequence[str]) -> ExecResult:
+    way = None if target.remote else target.engine_socket()
+    if way is not None:
+        return _exec_socket(way, container, argv)
     api = target.docker
     try:
         with translated():
@@ -59,6 +64,21 @@ def _exec_api(target: Target, container: str, argv: Sequence[str]) -> ExecResult
             raise ContainerUnavailable(container, state) from None
         raise EngineError(exc.message, exc.hint) from None
     return wire.split_exit(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw))
+
+
+def _exec_socket(way: tuple[socketapi.Connect, str], container: str, argv: Sequence[str]) -> ExecResult:
+    """_exec_api through this machine's engine socket, without the SDK: the same requests and answers."""
+    connect, where = way
+    try:
+        raw = socketapi.exec_run(connect, container, [*wire.REPORT_EXIT, *argv], API_TIMEOUT)
+    except socketapi.Refused as exc:
+        state = unavailable_state(exc.detail, exc.status)
+        if state:
+            raise ContainerUnavailable(container, state) from None
+        raise EngineError(exc.message) from None
+    except OSError as exc:
+        raise engine_error(exc, where) from None
+    return wire.split_exit(raw.decode("utf-8", "replace"))
 
 
 def by_batch(target: Target, jobs: Sequence[Job]) -> list[ExecResult]:

@@ -4,18 +4,55 @@ Each function is one or a few requests, its foreign exceptions translated (k8sm.
 an object that is not there is NotFound (or None, where the function says so), any other
 refusal EngineRefused, an engine that cannot be reached EngineError. What a refusal means to
 the lab (a subnet overlap, a port in use) is decided by the caller, from the engine's detail.
+
+Lookups on this machine's engine go straight to its socket while the SDK is not loaded
+(k8sm.engine.socketapi; `read`): a no-op `up` then never imports the SDK, which costs more than
+all of its requests. They give what the SDK's methods give, errors included.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from k8sm.engine.errors import NotFound, translated
+from k8sm.engine import socketapi
+from k8sm.engine.client import API_TIMEOUT
+from k8sm.engine.errors import EngineRefused, NotFound, engine_error, translated
 
 if TYPE_CHECKING:
     from k8sm.labspec import ContainerSpec
     from k8sm.target import Target
+
+
+def local_socket(target: Target) -> tuple[socketapi.Connect, str] | None:
+    """This machine's engine socket and its name while the SDK is not loaded; None for a remote
+    target (its listing is checked against its docker CLI: k8sm.engine.listing) or once it is."""
+    return None if target.remote else target.engine_socket()
+
+
+def read(way: tuple[socketapi.Connect, str], path: str, query: Mapping[str, Any] | None = None, *,
+         missing: bool = False) -> Any:
+    """GET path through way's socket: its JSON answer (None for a 404 if missing). Errors as the SDK's
+    are translated: NotFound, EngineRefused, EngineError for an engine that cannot be reached."""
+    connect, where = way
+    sent = {key: value if isinstance(value, str) else json.dumps(value) for key, value in (query or {}).items()}
+    try:
+        return socketapi.get_json(connect, path, sent, API_TIMEOUT)
+    except socketapi.Refused as exc:
+        if exc.status == 404 and missing:
+            return None
+        raise (NotFound if exc.status == 404 else EngineRefused)(exc.message, exc.detail, status=exc.status) from None
+    except OSError as exc:
+        raise engine_error(exc, where) from None
+
+
+def _filters(filters: Mapping[str, Any] | None) -> dict[str, Any]:
+    """filters as the API takes them (the SDK's convert_filters): every value a list of strings."""
+    def values(v: Any) -> list[str]:
+        items = v if isinstance(v, (list, tuple)) else [v]
+        return [("true" if i else "false") if isinstance(i, bool) else str(i) for i in items]
+    return {"filters": {key: values(value) for key, value in (filters or {}).items()}} if filters else {}
 
 
 def version(target: Target) -> dict[str, Any]:
@@ -31,7 +68,10 @@ def info(target: Target) -> dict[str, Any]:
 
 
 def containers(target: Target, filters: Mapping[str, Any] | None = None, *, all: bool = True) -> list[dict[str, Any]]:
-    """The containers matching filters (running ones only unless all), through the SDK's connection."""
+    """The containers matching filters (running ones only unless all)."""
+    way = local_socket(target)
+    if way is not None:
+        return list(read(way, "/containers/json", {"all": "1" if all else "0", **_filters(filters)}))
     with translated():
         return list(target.docker.containers(all=all, **_given(filters=filters)))
 
@@ -114,6 +154,9 @@ def run_once(target: Target, image: str, argv: Sequence[str], labels: Mapping[st
 
 
 def volumes(target: Target, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    way = local_socket(target)
+    if way is not None:
+        return list((read(way, "/volumes", _filters(filters)) or {}).get("Volumes") or [])
     with translated():
         return list((target.docker.volumes(**_given(filters=filters)) or {}).get("Volumes") or [])
 
@@ -143,12 +186,18 @@ def remove_volume(target: Target, name: str) -> None:
 def networks(target: Target, *, names: Sequence[str] = (), filters: Mapping[str, Any] | None = None
              ) -> list[dict[str, Any]]:
     """The networks (of those names, or matching filters, or all)."""
+    way = local_socket(target)
+    if way is not None:
+        return list(read(way, "/networks", _filters({**({"name": list(names)} if names else {}), **(filters or {})})))
     with translated():
         return list(target.docker.networks(**_given(names=names, filters=filters)))
 
 
 def inspect_network(target: Target, name: str) -> dict[str, Any] | None:
     """The network's data, or None if there is none of that name."""
+    way = local_socket(target)
+    if way is not None:
+        return read(way, f"/networks/{name}", missing=True)
     try:
         with translated():
             return dict(target.docker.inspect_network(name))
@@ -169,8 +218,23 @@ def create_bridge(target: Target, name: str, subnet: str, labels: Mapping[str, s
 
 
 def images(target: Target, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
+    way = local_socket(target)
+    if way is not None:
+        return list(read(way, "/images/json", _filters(filters)))
     with translated():
         return list(target.docker.images(filters=dict(filters)))
+
+
+def inspect_image(target: Target, ref: str) -> dict[str, Any] | None:
+    """The engine's inspect data for ref, or None if it is not there."""
+    way = local_socket(target)
+    if way is not None:
+        return read(way, f"/images/{ref}/json", missing=True)
+    try:
+        with translated():
+            return dict(target.docker.inspect_image(ref))
+    except NotFound:
+        return None
 
 
 def image_history(target: Target, image_id: str) -> list[dict[str, Any]]:

@@ -25,7 +25,6 @@ CHECK = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("call", [
-    'engine.inspect_image(Target(Context()), "k8sm/none:latest")',
     'engine.discard_image(Target(Context()), "sha256:0")',
     'engine.call(Target(Context()), "list", lambda: Target(Context()).docker.containers())',
 ])

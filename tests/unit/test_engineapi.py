@@ -123,3 +123,121 @@ def test_a_silent_engine_is_a_timeout(tmp_path):
             engineapi.containers(engineapi.unix_socket(path, 0.2), {}, 0.2)
     finally:
         server.close()
+
+
+# ------------------------------------------------ reads and exec without the SDK (a no-op `up`'s path)
+
+
+@pytest.fixture
+def scripted(tmp_path: Path):
+    """A fake engine answering each connection with the next raw answer of state["answers"]; records requests."""
+    path = str(tmp_path / "docker.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(8)
+    state: dict = {"answers": [], "requests": [], "path": path}
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                state["requests"].append(conn.recv(65536).decode("utf-8", "replace"))
+                conn.sendall(state["answers"].pop(0) if state["answers"] else b"")
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield state
+    server.close()
+
+
+def answer(code: int, body: bytes, content_type: str = "application/json", length: bool = True) -> bytes:
+    head = f"HTTP/1.1 {code} X\r\nContent-Type: {content_type}\r\n"
+    if length:
+        head += f"Content-Length: {len(body)}\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+def frame(stream: int, data: bytes) -> bytes:
+    return bytes([stream, 0, 0, 0]) + len(data).to_bytes(4, "big") + data
+
+
+def test_exec_creates_then_starts_and_joins_both_streams_in_order(scripted, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{scripted['path']}")
+    stream = frame(1, b"out\n") + frame(2, b"err\n") + frame(1, b"\n@@k8sm-exit 3\n")
+    scripted["answers"] += [answer(201, b'{"Id": "e1"}'),
+                            answer(200, stream, "application/vnd.docker.raw-stream", length=False)]
+    result = Target(Context()).exec_each([("k8smt-etcd-0", ["sh", "-c", "exit 3"])])[0]
+    create, start = scripted["requests"]
+    assert create.startswith("POST /containers/k8smt-etcd-0/exec HTTP/1.1")
+    assert json.loads(create.split("\r\n\r\n", 1)[1])["Cmd"][-3:] == ["sh", "-c", "exit 3"]
+    assert start.startswith("POST /exec/e1/start HTTP/1.1")
+    assert json.loads(start.split("\r\n\r\n", 1)[1]) == {"Detach": False, "Tty": False}
+    assert (result.output, result.exit_code) == ("out\nerr\n", 3)
+
+
+@pytest.mark.parametrize("code, message, state", [
+    (404, "No such container: k8smt-etcd-0", "missing"),
+    (409, "Container abc is not running", "stopped"),
+])
+def test_exec_in_a_missing_or_stopped_container_says_which(scripted, monkeypatch, code, message, state):
+    from k8sm.engine import ContainerUnavailable
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{scripted['path']}")
+    scripted["answers"].append(answer(code, json.dumps({"message": message}).encode()))
+    with pytest.raises(ContainerUnavailable) as caught:
+        Target(Context()).exec_each([("k8smt-etcd-0", ["true"])])
+    assert caught.value.state == state
+
+
+def test_a_cut_exec_stream_keeps_what_arrived_and_has_no_exit_code(scripted, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{scripted['path']}")
+    stream = frame(1, b"partial\n") + frame(1, b"\n@@k8sm-exit 0\n")[:10]
+    scripted["answers"] += [answer(201, b'{"Id": "e2"}'), answer(200, stream, "application/vnd.docker.raw-stream",
+                                                                 length=False)]
+    result = Target(Context()).exec_each([("c", ["true"])])[0]
+    assert result.output.startswith("partial\n")
+    assert not result.ok
+
+
+def test_lookups_through_the_socket_answer_as_the_sdk_does(scripted, monkeypatch):
+    from k8sm import engine
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{scripted['path']}")
+    scripted["answers"] += [answer(404, b'{"message": "no such image: k8sm/x:latest"}'),
+                            answer(200, b'{"Id": "sha256:1"}'),
+                            answer(200, b'[{"Name": "n"}]'),
+                            answer(500, b'{"message": "boom"}'),
+                            answer(404, b'{"message": "network m not found"}')]
+    target = Target(Context())
+    assert engine.inspect_image(target, "k8sm/x:latest") is None
+    assert engine.inspect_image_id(target, "k8sm/y:latest") == "sha256:1"
+    assert engine.networks(target, names=["n"], filters={"label": "io.k8sm.lab=t", "dangling": True}) == [{"Name": "n"}]
+    with pytest.raises(engine.EngineRefused, match="500 boom"):
+        engine.volumes(target)
+    assert engine.inspect_network(target, "m") is None
+    asked = [r.split()[1] for r in scripted["requests"]]
+    assert asked[0] == "/images/k8sm/x:latest/json"
+    listed = urlparse(asked[2])
+    assert listed.path == "/networks"
+    assert json.loads(parse_qs(listed.query)["filters"][0]) == {"name": ["n"], "label": ["io.k8sm.lab=t"],
+                                                                "dangling": ["true"]}
+
+
+def test_reads_and_execs_on_a_local_engine_never_load_the_sdk(scripted, tmp_path):
+    """The no-op `up` path: inspects, lists and execs on this machine's engine without importing docker."""
+    import subprocess
+    import sys
+
+    scripted["answers"] += [answer(200, b'{"Id": "sha256:1"}'), answer(200, b'{"Volumes": []}'),
+                            answer(201, b'{"Id": "e3"}'),
+                            answer(200, frame(1, b"\n@@k8sm-exit 0\n"), "application/vnd.docker.raw-stream", False)]
+    code = ("import sys; from invoke import Context; from k8sm import engine; from k8sm.target import Target\n"
+            "t = Target(Context()); assert engine.inspect_image_id(t, 'k8sm/x') == 'sha256:1'\n"
+            "assert engine.volumes(t) == []; assert t.exec_each([('c', ['true'])])[0].ok\n"
+            "print('docker' in sys.modules, 'requests' in sys.modules, 'http.client' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={"DOCKER_HOST": f"unix://{scripted['path']}", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "False"]

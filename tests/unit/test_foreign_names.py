@@ -35,8 +35,15 @@ class FakeApi:
 
 
 class FakeTarget:
+    """A local target whose engine is reached through the SDK's connection (the fake), not its socket."""
+
+    remote = False
+
     def __init__(self, api: FakeApi) -> None:
         self.docker = api
+
+    def engine_socket(self) -> None:
+        return None
 
 
 def owned(lab: str | None) -> dict[str, str]:
