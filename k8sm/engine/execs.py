@@ -3,9 +3,9 @@
 Through the API (a local engine): one attached exec per job, in parallel, its exit code after a
 mark (wire.REPORT_EXIT); straight through the engine's socket while the SDK is not loaded
 (k8sm.engine.socketapi: the same two requests, without the SDK's import). Through one SSH
-session (a remote host): `docker exec` for every job in one shell script (wire.batch_script). Both give one ExecResult per job, read by wire, and both
-report a missing or stopped container the same way (errors.unavailable_state), so a fault cannot
-live in one mode only.
+session (a remote host): `docker exec` for every job in one shell script (wire.batch_script).
+Every way gives one ExecResult per job, read by wire, and reports a missing or stopped container
+the same way (errors.unavailable_state), so a fault cannot live in one mode only.
 """
 
 from __future__ import annotations
