@@ -57,3 +57,24 @@ def test_raise_first_names_how_many_more_failed():
 def test_raise_first_raises_a_foreign_error_as_it_is():
     with pytest.raises(ZeroDivisionError):
         parallel.raise_first(parallel.each(lambda x: 1 / x, [1, 0]))
+
+
+def test_a_daemons_gates_are_the_plans_and_open_in_its_order(monkeypatch):
+    from k8sm import plan
+    from k8sm.daemons import SCHEDULER
+
+    asked = []
+
+    def stand_in(real):
+        def check(target, lab, census, thorough):
+            asked.append(real.daemon)
+            return None if asked.count(real.daemon) >= 2 else "not yet"
+        return gates.Gate(real.what, real.daemon, check, real.opened_by)
+
+    monkeypatch.setitem(gates.GATES, "scheduler", tuple(stand_in(g) for g in gates.GATES["scheduler"]))
+    said = []
+    gates.wait_for(None, None, SCHEDULER, said.append, timeout=10)
+    assert [w.daemon for w in plan.step("scheduler").waits] == ["mesos-master", "apiserver"]
+    assert asked == ["mesos-master", "mesos-master", "apiserver", "apiserver"]
+    assert said == ["km scheduler: waiting for a leading Mesos master (not yet)",
+                    "km scheduler: waiting for an apiserver that answers /healthz (not yet)"]
