@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from k8sm import daemons, plan, topology
-from k8sm.daemons import gates
+from k8sm.daemons import ALL, gates
 
 HOSTS_YAML = Path(__file__).resolve().parents[2] / "hosts.yaml"
 
@@ -71,3 +71,24 @@ def test_the_plan_file_lists_every_step_in_order():
     assert [w[0] for w in lines] == list(plan.START_ORDER)
     assert ["mesos-slave", "minion", "mesos.slave", "docker"] in lines
     assert ["etcd", "etcd", "etcd", "-"] in lines
+
+
+def test_daemons_start_in_the_originals_order():
+    assert [d.name for d in ALL] == ["etcd", "zookeeper", "mesos-master", "docker", "mesos-slave", "apiserver",
+                                     "controller-manager", "scheduler"]
+
+
+def test_timeouts_know_every_daemon():
+    assert list(topology.DAEMON_NAMES) == [d.name for d in ALL]
+
+
+def test_up_orders_stages_by_the_gates_and_same_node_prerequisites():
+    from k8sm.daemons import needs
+
+    assert {d.name: needs(d) for d in ALL} == {
+        "etcd": (), "zookeeper": (), "mesos-master": ("zookeeper",), "docker": (),
+        "mesos-slave": ("mesos-master", "docker"), "apiserver": ("etcd",), "controller-manager": ("apiserver",),
+        "scheduler": ("mesos-master", "apiserver"),
+    }
+    position = {d.name: i for i, d in enumerate(ALL)}
+    assert all(position[n] < position[d.name] for d in ALL for n in needs(d))  # ALL is a start order

@@ -1,4 +1,4 @@
-"""Container settings and node files derived from the topology."""
+"""k8sm.labspec: container settings and node files derived from the topology."""
 
 from __future__ import annotations
 
