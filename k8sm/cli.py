@@ -20,6 +20,7 @@ import signal
 import sys
 from typing import Any
 
+import invoke
 from fabric import Config, Executor
 from fabric.main import Fab
 from invoke import Argument, Exit
@@ -133,14 +134,25 @@ def _remember_secrets(config: Any) -> None:
             _redactor.secrets.add(str(value))
 
 
+#: K8smExecutor's host filter when every call runs in one pass (no -H, or one host).
+_EVERY_HOST = object()
+
+
 class K8smExecutor(RemainderMixin, Executor):
     """Fabric's executor, plus: checked -H addresses and hosts.yaml names, per-host outcomes,
-    one engine per host, `--` arguments for kubectl, SSH failures as one line, swarm.* once for all hosts."""
+    one engine per host, `--` arguments for kubectl, SSH failures as one line, swarm.* once for all hosts.
+
+    The calls run through Invoke's own Executor.execute (pre- and post-tasks, dedupe, autoprint and
+    --no-dedupe as in plain Invoke); k8sm extends it only at its public seams: normalize_hosts,
+    expand_calls (swarm.* once; one host's calls per pass) and dedupe.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: Each -H address -> the name it was given as (a hosts.yaml name, or the address itself).
         self.host_names: dict[str, str] = {}
+        #: The host whose calls this pass runs (_host_of's value), or _EVERY_HOST.
+        self._only: object = _EVERY_HOST
 
     def normalize_hosts(self, hosts: list[Any]) -> list[dict[str, Any]]:
         from k8sm.sshaddr import parse_address
@@ -156,17 +168,31 @@ class K8smExecutor(RemainderMixin, Executor):
             result.append(host)
         return super().normalize_hosts(result)
 
+    def expand_calls(self, calls: list[Any], apply_hosts: bool = True) -> list[Any]:
+        """Fabric's expansion (per -H host, pre- and post-tasks once), then swarm.* once for all hosts,
+        then only the calls of the host this pass runs."""
+        expanded = super().expand_calls(calls, apply_hosts=apply_hosts)
+        if not apply_hosts:  # a call's pre- or post-tasks, expanded within the outer call
+            return expanded
+        expanded = self.once_for_all_hosts(expanded)
+        return expanded if self._only is _EVERY_HOST else [c for c in expanded if _host_of(c) == self._only]
+
+    def dedupe(self, calls: list[Any]) -> list[Any]:
+        """Invoke's dedupe. Fabric turns it off, as the same task on two hosts makes two equal Calls;
+        k8sm runs one host's calls per pass, so equal calls there are true duplicates."""
+        return invoke.Executor.dedupe(self, calls)
+
     def execute(self, *tasks: Any) -> dict[Any, Any]:
         from k8sm.sshconnect import close_gateways
         from k8sm.target import close_all
 
         try:
             self.take_remainder(tasks)
-            calls = self.once_for_all_hosts(self.expand_calls(self.normalize(tasks)))
+            calls = self.expand_calls(self.normalize(tasks))
             hosts = list(dict.fromkeys(_host_of(call) for call in calls))
             if len(hosts) <= 1:
-                return self._run_calls(calls)
-            return self._run_per_host(calls, hosts)
+                return self._run_pass(tasks, calls, _EVERY_HOST)
+            return self._run_per_host(tasks, calls, hosts)
         except K8smError as exc:
             if os.environ.get("K8SM_DEBUG"):
                 raise
@@ -197,21 +223,21 @@ class K8smExecutor(RemainderMixin, Executor):
             override(self.config, "k8sm", CLI_HOSTS, hosts)
         return result
 
-    def _run_calls(self, calls: list[Any]) -> dict[Any, Any]:
-        results = {}
-        for call in calls:
-            self.config.load_collection(self.collection.configuration(call.called_as))
-            self.config.load_shell_env()
-            context = call.make_context(self.config)
-            try:
-                results[call.task] = call.task(context, *call.args, **call.kwargs)
-            except Exception as exc:
-                if not _is_ssh_exception(exc) or os.environ.get("K8SM_DEBUG"):
-                    raise
-                raise Exit(f"k8sm: {_ssh_failure(context, exc)}", code=1) from None
-        return results
+    def _run_pass(self, tasks: tuple[Any, ...], calls: list[Any], host: object) -> dict[Any, Any]:
+        """Invoke's own execute over the calls of one host (or all); an SSH failure becomes one line."""
+        self._only = host
+        try:
+            return invoke.Executor.execute(self, *tasks)
+        except Exception as exc:
+            if not _is_ssh_exception(exc) or os.environ.get("K8SM_DEBUG"):
+                raise
+            mine = [c for c in calls if host is _EVERY_HOST or _host_of(c) == host]
+            self.config.load_collection(self.collection.configuration(mine[0].called_as))
+            raise Exit(f"k8sm: {_ssh_failure(mine[0].make_context(self.config), exc)}", code=1) from None
+        finally:
+            self._only = _EVERY_HOST
 
-    def _run_per_host(self, calls: list[Any], hosts: list[str | None]) -> dict[Any, Any]:
+    def _run_per_host(self, tasks: tuple[Any, ...], calls: list[Any], hosts: list[str | None]) -> dict[Any, Any]:
         unreachable = self._check_engines(calls, hosts)
         outcome: dict[str | None, str] = {}
         for host in hosts:
@@ -219,7 +245,7 @@ class K8smExecutor(RemainderMixin, Executor):
             try:
                 if host in unreachable:
                     raise Exit(f"k8sm: {unreachable[host]}", code=1)
-                self._run_calls([c for c in calls if _host_of(c) == host])
+                self._run_pass(tasks, calls, host)
                 outcome[host] = "ok"
             except Exit as exc:
                 if exc.message:
@@ -274,8 +300,10 @@ def _host_of(call: Any) -> str | None:
 
 def _engine_id(target: Any) -> str | None:
     """The engine's ID (`docker info`), None if the engine cannot be reached (the host's run says why)."""
+    from k8sm import engine
+
     try:
-        return str(target.docker.info().get("ID") or "") or None
+        return str(engine.info(target).get("ID") or "") or None
     except Exception:  # noqa: BLE001 - reported by the host's own run, with its own message
         return None
 

@@ -202,6 +202,17 @@ def _open_files(target: Target, lab: Lab) -> list[Finding]:
                     "(LimitNOFILE of dockerd)")]
 
 
+def exit_code(findings: list[Finding]) -> int:
+    """1 if the lab cannot come up as configured (some finding failed), else 0."""
+    return 1 if any(f.status == "fail" for f in findings) else 0
+
+
+def as_json(lab: Lab, target_label: str, findings: list[Finding]) -> dict[str, object]:
+    """The findings for programs (`doctor --json`): each check with its status, detail and fix, in order."""
+    return {"lab": lab.name, "target": target_label, "exit_code": exit_code(findings),
+            "findings": [{"check": f.check, "status": f.status, "detail": f.detail, "fix": f.fix} for f in findings]}
+
+
 def table(findings: list[Finding]) -> str:
     width = max(len(f.check) for f in findings)
     lines = []

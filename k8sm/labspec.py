@@ -11,7 +11,7 @@ import json
 import shlex
 from dataclasses import asdict, dataclass, field, replace
 
-from k8sm import daemons, labels
+from k8sm import daemons, labels, plan
 from k8sm.node import File
 from k8sm.topology import Lab, Node
 
@@ -119,6 +119,11 @@ def node_env(lab: Lab, node: Node) -> str:
         f"{k}={shlex.quote(v)}\n" for k, v in values.items())
 
 
+def plan_file() -> str:
+    """/etc/k8sm/plan: the start plan (k8sm.plan), which k8sm-daemon order|task reads for the seed scripts."""
+    return plan.plan_file({d.name: d.role for d in daemons.ALL}, {d.name: d.task for d in daemons.ALL})
+
+
 def peers_file(lab: Lab) -> str:
     """/etc/k8sm/peers: every node of the lab, `name ip role` per line."""
     return "".join(f"{n.name} {n.ip} {n.role}\n" for n in lab.nodes)
@@ -153,7 +158,8 @@ KUBECTL_ROLES = ("framework", "client")
 
 def node_files(lab: Lab, node: Node) -> dict[str, File]:
     """Everything `run` writes into a node: identity, peers, its daemons' command lines and configs."""
-    files = {"/etc/k8sm/node.env": File(node_env(lab, node)), "/etc/k8sm/peers": File(peers_file(lab))}
+    files = {"/etc/k8sm/node.env": File(node_env(lab, node)), "/etc/k8sm/peers": File(peers_file(lab)),
+             plan.PLAN_PATH: File(plan_file())}
     if node.role in KUBECTL_ROLES and lab.framework is not None:
         files["/root/.kube/config"] = File(kubeconfig(lab), 0o600)
         files["/opt/nginx.yaml"] = File(nginx_example(lab))

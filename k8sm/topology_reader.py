@@ -1,7 +1,11 @@
-"""The sections of hosts.yaml, read into the topology with their defaults (k8sm.topology).
+"""The sections of hosts.yaml, read into the topology (k8sm.topology) in three phases, as kind does:
 
-One LabReader walks the parsed YAML once; every problem is collected with its key
-path (k8sm.topology_values), and a problem that would only echo an earlier one is left out.
+1. load: the sections as mappings, each key known (LabReader.load -> Loaded);
+2. defaults: every value the file leaves out, from the topology's own dataclasses and the
+   defaults derived from other values (k8sm.topology_defaults.with_defaults -> Filled);
+3. validate: each value against its rule, then the rules across values (LabReader.validate -> Lab).
+Every phase collects every problem with its key path (k8sm.topology_values); a problem that
+would only echo an earlier one is left out.
 """
 
 from __future__ import annotations
@@ -9,7 +13,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from dataclasses import fields
 from typing import Any
 
 from k8sm.errors import clip, shown
@@ -30,6 +33,7 @@ from k8sm.topology import (
     Ports,
     Timeouts,
 )
+from k8sm.topology_defaults import SECTION_DEFAULTS, SECTION_KEYS, TOP_KEYS, Filled, Loaded, default_first_ip, with_defaults
 from k8sm.topology_values import (
     ABSOLUTE_PATH,
     DOCKER_NAME,
@@ -64,7 +68,7 @@ _PORTS_SHARING_A_CONTAINER = (
 
 
 class LabReader(ValueReader):
-    """Reads the sections into a Lab, collecting every problem with its key path."""
+    """Reads the sections into a Lab (load -> defaults -> validate), collecting every problem with its key path."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -77,33 +81,47 @@ class LabReader(ValueReader):
         self.host_names: list[str] = []                     # hosts: names, even of entries with other problems
 
     def lab(self, data: Any, source: str) -> Lab | None:
+        """The Lab, or None after collecting every problem of every phase."""
+        loaded = self.load(data)
+        if loaded is None:
+            return None
+        return self.validate(with_defaults(loaded), source)
+
+    def load(self, data: Any) -> Loaded | None:
+        """Phase 1: the file as a mapping of sections, each a mapping of known keys."""
         if not isinstance(data, dict):
             self.problems.append(f"the file must be a mapping of sections (lab, network, ..., nodes), not {kind_of(data)}")
             return None
-        top = self.mapping(data, "", ("hosts", "lab", "network", "images", "ports", "etcd", "mesos", "kubernetes",
-                                      "timeouts", "nodes"))
-        lab_m = self.mapping(top.get("lab"), "lab", ("name", "container_prefix", "security", "publish_address"))
-        name = self.string(lab_m, "name", "lab", "k8sm", DOCKER_NAME, "a valid name (letters, digits, _ . -)")
-        prefix = self.string(lab_m, "container_prefix", "lab", "", PREFIX,
+        top = self.mapping(data, "", TOP_KEYS)
+        return Loaded({name: self.mapping(top.get(name), name, keys) for name, keys in SECTION_KEYS.items()},
+                      top.get("hosts"), top.get("nodes"))
+
+    def validate(self, filled: Filled, source: str) -> Lab | None:
+        """Phase 3: each value against its rule, then the rules across values; the Lab if nothing is wrong."""
+        sections = filled.sections
+        lab_m = sections["lab"]
+        lab_d = SECTION_DEFAULTS["lab"]
+        name = self.string(lab_m, "name", "lab", lab_d["name"], DOCKER_NAME, "a valid name (letters, digits, _ . -)")
+        prefix = self.string(lab_m, "container_prefix", "lab", lab_d["container_prefix"], PREFIX,
                              "a valid container-name prefix (letters, digits, _ . -)")
-        security = self.string(lab_m, "security", "lab", "capabilities")
+        security = self.string(lab_m, "security", "lab", lab_d["security"])
         if security not in SECURITY_MODES:
             self.bad("lab.security", f"{shown(security)} is not one of: {', '.join(SECURITY_MODES)}")
-        publish_ip = self.ip(self.string(lab_m, "publish_address", "lab", "127.0.0.1"), "lab.publish_address")
-        publish_address = str(publish_ip) if publish_ip is not None else "127.0.0.1"
+        publish_ip = self.ip(self.string(lab_m, "publish_address", "lab", lab_d["publish_address"]),
+                             "lab.publish_address")
+        publish_address = str(publish_ip) if publish_ip is not None else lab_d["publish_address"]
 
-        network = self.network(top.get("network"), name)
-        images = self.images(top.get("images"))
-        ports = self.ports(top.get("ports"))
-        etcd_m = self.mapping(top.get("etcd"), "etcd", ("cluster_token",))
-        etcd = EtcdSettings(self.string(etcd_m, "cluster_token", "etcd", "k8sm-etcd-cluster", SAFE_TEXT,
-                                        "a token of letters, digits and _.:/@+=,-"))
-        mesos = self.mesos(top.get("mesos"))
-        kubernetes = self.kubernetes(top.get("kubernetes"))
-        timeouts = self.timeouts(top.get("timeouts"))
-        hosts = self.hosts(top.get("hosts"))
-        nodes = self.nodes(top.get("nodes"), network, prefix, hosts)
-        if isinstance(top.get("nodes"), list) and top["nodes"] and not self.role_broken:
+        network = self.network(sections["network"], name, "network.name" in filled.given)
+        images = self.images(sections["images"])
+        ports = self.ports(sections["ports"])
+        etcd = EtcdSettings(self.string(sections["etcd"], "cluster_token", "etcd", EtcdSettings.cluster_token,
+                                        SAFE_TEXT, "a token of letters, digits and _.:/@+=,-"))
+        mesos = self.mesos(sections["mesos"])
+        kubernetes = self.kubernetes(sections["kubernetes"])
+        timeouts = self.timeouts(sections["timeouts"])
+        hosts = self.hosts(filled.hosts)
+        nodes = self.nodes(filled.nodes, network, prefix, hosts)
+        if isinstance(filled.nodes, list) and filled.nodes and not self.role_broken:
             self.check_memberships()
         self.check_published(nodes)
         if self.problems:
@@ -114,8 +132,7 @@ class LabReader(ValueReader):
             hosts=tuple(hosts), source=source, mesos=mesos, kubernetes=kubernetes, timeouts=timeouts,
         )
 
-    def timeouts(self, value: Any) -> Timeouts:
-        m = self.mapping(value, "timeouts", ("default", *DAEMON_NAMES))
+    def timeouts(self, m: dict[str, Any]) -> Timeouts:
         values = {}
         for k in m:
             if k not in ("default", *DAEMON_NAMES):
@@ -127,9 +144,8 @@ class LabReader(ValueReader):
         default = values.pop("default", Timeouts.default)
         return Timeouts(default=default, per_daemon=tuple(sorted(values.items())))
 
-    def mesos(self, value: Any) -> MesosSettings:
+    def mesos(self, m: dict[str, Any]) -> MesosSettings:
         d = MesosSettings()
-        m = self.mapping(value, "mesos", ("version", "url", "cluster", "libraries"))
         return MesosSettings(
             version=self.string(m, "version", "mesos", d.version, VERSION, "a Mesos version (e.g. 1.11.0)"),
             url=self.string(m, "url", "mesos", d.url, HTTP_OR_FILE_URL, "an http(s):// or file:// URL ({version} is replaced)"),
@@ -138,9 +154,8 @@ class LabReader(ValueReader):
                                   "system or bundled"),
         )
 
-    def kubernetes(self, value: Any) -> KubernetesSettings:
+    def kubernetes(self, m: dict[str, Any]) -> KubernetesSettings:
         d = KubernetesSettings()
-        m = self.mapping(value, "kubernetes", [f.name for f in fields(KubernetesSettings)])
         key = "kubernetes"
         service_range = self.string(m, "service_cluster_ip_range", key, d.service_cluster_ip_range)
         cluster_dns = self.string(m, "cluster_dns", key, d.cluster_dns)
@@ -170,11 +185,10 @@ class LabReader(ValueReader):
             run_proxy=self.boolean(m, "run_proxy", key, d.run_proxy),
         )
 
-    def network(self, value: Any, lab_name: str) -> Network:
-        m = self.mapping(value, "network", ("name", "subnet", "first_ip"))
-        name = self.string(m, "name", "network", lab_name, DOCKER_NAME if "name" in m else None,
-                           "a valid network name")
-        subnet_text = self.string(m, "subnet", "network", "172.30.0.0/16")
+    def network(self, m: dict[str, Any], lab_name: str, name_given: bool) -> Network:
+        """The network; its name is checked only where the file gives one (else it is the lab's, checked there)."""
+        name = self.string(m, "name", "network", lab_name, DOCKER_NAME if name_given else None, "a valid network name")
+        subnet_text = self.string(m, "subnet", "network", SECTION_DEFAULTS["network"]["subnet"])
         subnet: ipaddress.IPv4Network | None = None
         try:
             net = ipaddress.ip_network(ip_text(subnet_text), strict=True)
@@ -186,9 +200,7 @@ class LabReader(ValueReader):
                 subnet = net
         except ValueError as exc:
             self.bad("network.subnet", f"{shown(subnet_text)} is not a network in CIDR form ({clip(str(exc), 100)})")
-        default_first = str(subnet.network_address + 257) if subnet and subnet.num_addresses > 512 else (
-            str(subnet.network_address + 2) if subnet else "")
-        first_text = self.string(m, "first_ip", "network", default_first)
+        first_text = self.string(m, "first_ip", "network", default_first_ip(subnet_text))
         self.subnet = subnet
         if subnet is not None:
             first = self.ip(first_text, "network.first_ip")
@@ -199,9 +211,8 @@ class LabReader(ValueReader):
                 first_text = str(first)
         return Network(name=name, subnet=str(subnet) if subnet else subnet_text, first_ip=first_text)
 
-    def images(self, value: Any) -> Images:
+    def images(self, m: dict[str, Any]) -> Images:
         d = Images()
-        m = self.mapping(value, "images", ("base", "prefix", "tag", "debian_mirror", "debian_suite"))
         return Images(
             base=self.string(m, "base", "images", d.base, IMAGE_REF, "an image reference"),
             prefix=self.string(m, "prefix", "images", d.prefix, IMAGE_PREFIX,
@@ -212,8 +223,7 @@ class LabReader(ValueReader):
             debian_suite=self.string(m, "debian_suite", "images", d.debian_suite, SUITE, "a Debian suite name"),
         )
 
-    def ports(self, value: Any) -> Ports:
-        m = self.mapping(value, "ports", DEFAULT_PORTS)
+    def ports(self, m: dict[str, Any]) -> Ports:
         values: dict[str, int] = {}
         for k, default in DEFAULT_PORTS.items():
             v = self.port(m.get(k, default), f"ports.{k}")

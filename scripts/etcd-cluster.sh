@@ -2,6 +2,7 @@
 # etcd-cluster.sh: the original's etcd control script, on top of k8sm-daemon.
 # The node's identity and peers come from /etc/k8sm (written by `invoke run`).
 set -u
+# shellcheck source=scripts/seed-cli.sh
 source "$(dirname "$(readlink -f "$0")")/seed-cli.sh"
 
 usage() {
@@ -23,7 +24,7 @@ USAGE
 
 case "${1:-}:${2:-}" in
     e:s|e:start|etcd:s|etcd:start)     seed_start etcd ;;
-    e:m|e:manual|etcd:m|etcd:manual)   seed_manual etcd "invoke etcd --start --node $(seed_node) [--name N] [--initial-cluster C] [--cluster-state new|existing] [--token T]" ;;
+    e:m|e:manual|etcd:m|etcd:manual)   seed_manual etcd "--start --node $(seed_node) [--name N] [--initial-cluster C] [--cluster-state new|existing] [--token T]" ;;
     k:e|k:etcd|kill:e|kill:etcd)       seed_kill etcd ;;
     st:*|status:*)                     seed_status etcd ;;
     *)                                 usage; exit 2 ;;

@@ -1,6 +1,7 @@
 #!/bin/bash
 # k8sm.sh: the original's Kubernetes-Mesos (km) control script, on top of k8sm-daemon.
 set -u
+# shellcheck source=scripts/seed-cli.sh
 source "$(dirname "$(readlink -f "$0")")/seed-cli.sh"
 
 usage() {
@@ -35,31 +36,22 @@ daemon_of() {
     esac
 }
 
-task_of() {
-    case "$1" in
-        apiserver) echo k8sm.api ;;
-        scheduler) echo k8sm.sd ;;
-        controller-manager) echo k8sm.cm ;;
-    esac
-}
-
 opt=${1:-} arg=${2:-}
 case "$opt" in
     k|kill)
         if [ "$arg" = all ]; then
-            # scheduler first, apiserver last: the reverse of the start order
-            seed_kill scheduler; seed_kill controller-manager; seed_kill apiserver
+            seed_kill_all k8sm    # the k8sm.* daemons in reverse start order: scheduler first
         else
             daemon=$(daemon_of "$arg") || { usage; exit 2; }
             seed_kill "$daemon"
         fi ;;
     st|status)
-        seed_status apiserver controller-manager scheduler ;;
+        seed_status k8sm ;;
     *)
         daemon=$(daemon_of "$opt") || { usage; exit 2; }
         case "$arg" in
             s|start)  seed_start "$daemon" ;;
-            m|manual) seed_manual "$daemon" "invoke $(task_of "$daemon") --start [options]" ;;
+            m|manual) seed_manual "$daemon" "--start [options]" ;;
             *)        usage; exit 2 ;;
         esac ;;
 esac

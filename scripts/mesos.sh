@@ -1,6 +1,7 @@
 #!/bin/bash
 # mesos.sh: the original's ZooKeeper / Mesos control script, on top of k8sm-daemon.
 set -u
+# shellcheck source=scripts/seed-cli.sh
 source "$(dirname "$(readlink -f "$0")")/seed-cli.sh"
 
 usage() {
@@ -11,6 +12,7 @@ Usage: mesos.sh [Options] [Arguments]
 zk, zookeeper      : ZooKeeper
 mm, mesos-master   : Mesos Master
 ms, mesos-slave    : Mesos Slave
+d, docker          : the minion's own Docker engine (mesos-slave needs it)
 k, kill            : kill of process
 st, status         : state of the daemons on this node
 
@@ -24,6 +26,7 @@ mm, mesos-master   : kill of mesos-master (k or kill option only.)
                      ex) mesos.sh k mm or mesos.sh kill mesos-master
 ms, mesos-slave    : kill of mesos-slave (k or kill option only.)
                      ex) mesos.sh k ms or mesos.sh kill mesos-slave
+d, docker          : kill of the minion's Docker engine (k or kill option only.)
 USAGE
 }
 
@@ -32,15 +35,8 @@ daemon_of() {
         zk|zookeeper) echo zookeeper ;;
         mm|mesos-master) echo mesos-master ;;
         ms|mesos-slave) echo mesos-slave ;;
+        d|docker) echo docker ;;
         *) return 1 ;;
-    esac
-}
-
-task_of() {
-    case "$1" in
-        zookeeper) echo mesos.zk ;;
-        mesos-master) echo mesos.master ;;
-        mesos-slave) echo mesos.slave ;;
     esac
 }
 
@@ -50,12 +46,12 @@ case "$opt" in
         daemon=$(daemon_of "$arg") || { usage; exit 2; }
         seed_kill "$daemon" ;;
     st|status)
-        seed_status zookeeper mesos-master mesos-slave ;;
+        seed_status mesos ;;
     *)
         daemon=$(daemon_of "$opt") || { usage; exit 2; }
         case "$arg" in
             s|start)  seed_start "$daemon" ;;
-            m|manual) seed_manual "$daemon" "invoke $(task_of "$daemon") --start --node $(seed_node) [options]" ;;
+            m|manual) seed_manual "$daemon" "--start --node $(seed_node) [options]" ;;
             *)        usage; exit 2 ;;
         esac ;;
 esac

@@ -8,7 +8,7 @@ from k8sm.daemons.etcd import ETCD
 from k8sm.daemons.km import APISERVER, CONTROLLER_MANAGER, SCHEDULER
 from k8sm.daemons.mesos import MESOS_AGENT, MESOS_MASTER
 from k8sm.daemons.zookeeper import ZOOKEEPER
-from k8sm.plan import START_ORDER
+from k8sm.plan import START_ORDER, step
 
 _KNOWN = {d.name: d for d in (ETCD, ZOOKEEPER, MESOS_MASTER, DOCKER, MESOS_AGENT, APISERVER, CONTROLLER_MANAGER,
                                 SCHEDULER)}
@@ -38,10 +38,13 @@ def by_name(name: str) -> Daemon:
 
 
 def needs(daemon: Daemon) -> tuple[str, ...]:
-    """The daemons that must be healthy before this one starts: those its gates name, and its `after`."""
-    from k8sm.daemons.gates import GATES
+    """The daemons that must be healthy before this one starts: its plan step's (k8sm.plan.Step.needs)."""
+    return step(daemon.name).needs
 
-    return tuple(dict.fromkeys([*(g.daemon for g in GATES.get(daemon.name, ())), *daemon.after]))
+
+def first(daemon: Daemon) -> tuple[Daemon, ...]:
+    """The daemons of the same nodes that its own --start starts first (its plan step's `first`)."""
+    return tuple(by_name(name) for name in step(daemon.name).first)
 
 
 def mark_blocked(states: dict[str, list[DaemonState]]) -> dict[str, list[DaemonState]]:

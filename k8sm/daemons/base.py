@@ -63,7 +63,6 @@ class Daemon:
     requires: tuple[str, ...] = ()  # commands its image must have ("a|b": either)
     provided_by: str = "invoke build"  # what to run when they are missing
     dist: str | None = None  # the distribution (k8sm.dists) that installs it; None: the image's own packages
-    after: tuple[str, ...] = ()  # daemons of the same nodes that it starts after (its own --start starts them)
     #: How to ask it over the network (k8sm.daemons.health); None: only its in-container probe tells
     net_probe: Callable[[Lab, Node], NetProbe] | None = None
 

@@ -135,22 +135,6 @@ def start(target: Where, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: S
     return wait_healthy(target, lab, daemon, nodes, say, timeout)
 
 
-def start_with_needs(target: Where, lab: Lab, daemon: Daemon, nodes: Sequence[Node], say: Say, *,
-                     timeout: float, wait: bool = True, override: ArgvFor | None = None) -> list[DaemonState]:
-    """Start daemon as its own task does: say what is missing before anything starts, wait for its
-    gates (k8sm.daemons.gates), start the daemons it runs after on the same nodes, then it."""
-    from k8sm import daemons
-    from k8sm.daemons import gates
-
-    before_start = [daemons.by_name(name) for name in daemon.after]
-    for each in (daemon, *before_start):
-        prepare(target, lab, each, nodes)
-    gates.wait_for(target, lab, daemon, say, timeout)
-    for needed in before_start:
-        start(target, lab, needed, nodes, say, wait=True, timeout=timeout, prepared=True)
-    return start(target, lab, daemon, nodes, say, override=override, wait=wait, timeout=timeout, prepared=True)
-
-
 def write_files(target: Where, lab: Lab, daemon: Daemon, nodes: Sequence[Node]) -> None:
     """Write the daemon's files (argv, probe, requires, config) on the nodes, from the topology."""
     parallel.raise_first(parallel.each(lambda n: NodeHandle(target, n).put_files(daemon.node_files(lab, n)), nodes))

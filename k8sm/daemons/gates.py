@@ -2,8 +2,10 @@
 
 apiserver waits for a healthy etcd; the controller-manager for the apiserver;
 the scheduler for a leading Mesos master and the apiserver; Mesos masters for
-a ZooKeeper quorum. Each gate is polled until it opens or the timeout ends,
-and a closed gate is one clear message saying which task opens it.
+a ZooKeeper quorum. Which step waits for what is k8sm.plan (the one start plan);
+this module says how each kind of wait is checked. Each gate is polled until it
+opens or the timeout ends, and a closed gate is one clear message saying which
+task opens it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from k8sm import plan
 from k8sm.daemons import health
 from k8sm.daemons.base import Daemon
 from k8sm.daemons.etcd import ETCD
@@ -77,16 +80,22 @@ MESOS_LEADER = Gate("a leading Mesos master", "mesos-master", _leader_elected, "
 APISERVER_HEALTHY = Gate("an apiserver that answers /healthz", "apiserver", _all_healthy(APISERVER),
                          "invoke k8sm.api --start")
 
-#: daemon name -> the gates it waits for: what each start needs (k8sm.daemons.needs; `up` runs a
-#: stage once the daemons these gates name are done). The order itself is k8sm.plan.START_ORDER,
-#: which tests/unit/test_plan.py checks against these needs.
-GATES: dict[str, tuple[Gate, ...]] = {
-    "mesos-master": (ZOOKEEPER_QUORUM,),
-    "mesos-slave": (MESOS_LEADER,),
-    "apiserver": (ETCD_HEALTHY,),
-    "controller-manager": (APISERVER_HEALTHY,),
-    "scheduler": (MESOS_LEADER, APISERVER_HEALTHY),
+#: How each kind of wait of the plan (k8sm.plan.Wait) is checked, with the words for it.
+_GATE_OF: dict[tuple[str, str], Gate] = {
+    (g.daemon, kind): g for g, kind in ((ETCD_HEALTHY, plan.MAJORITY), (ZOOKEEPER_QUORUM, plan.MAJORITY),
+                                        (MESOS_LEADER, plan.LEADER), (APISERVER_HEALTHY, plan.ALL_HEALTHY))
 }
+
+
+def _gates_of(step: plan.Step) -> tuple[Gate, ...]:
+    try:
+        return tuple(_GATE_OF[(w.daemon, w.kind)] for w in step.waits)
+    except KeyError as exc:
+        raise ImportError(f"k8sm.plan: step {step.daemon} waits for {exc.args[0]}, which has no gate here") from None
+
+
+#: daemon name -> the gates it waits for, from its step of k8sm.plan.PLAN (in the step's order).
+GATES: dict[str, tuple[Gate, ...]] = {s.daemon: _gates_of(s) for s in plan.PLAN if s.waits}
 
 
 def wait_for(target: Where, lab: Lab, daemon: Daemon, say: Say, timeout: float) -> None:

@@ -161,7 +161,7 @@ MESOS_MASTER = Daemon(name="mesos-master", title="Mesos master", role="mesos-mas
                       net_probe=http_net_probe("mesos_master", "/master/state"))
 MESOS_AGENT = Daemon(name="mesos-slave", title="Mesos agent", role="minion", task="mesos.slave",
                      argv=agent_argv, probe_argv=agent_probe_argv, parse_probe=parse_agent_probe,
-                     requires=("mesos-agent|mesos-slave",), provided_by="invoke build.mesos", dist="mesos", after=("docker",),
+                     requires=("mesos-agent|mesos-slave",), provided_by="invoke build.mesos", dist="mesos",
                      net_probe=agent_net_probe)
 
 

@@ -24,7 +24,10 @@ def args_after_dashes(argv: list[str]) -> list[str]:
 
 def override(config: Any, section: str, key: str, value: Any) -> None:
     """Set config section.key at the overrides level, which outlives the collection config each call
-    merges in (Invoke has no public way to do that: this is the one place that writes _overrides)."""
+    merges in. The ONE place k8sm touches Invoke's private Config._overrides: Invoke's public
+    load_overrides replaces the whole level (dropping -e, -w, --hide, Fabric's connect_kwargs), and
+    Fabric's own Fab.update_config writes _overrides the same way. Used by cli.K8smProgram (prompted
+    secrets, --accept-host-key), cli.K8smExecutor (swarm hosts) and RemainderMixin (`--` arguments)."""
     config._overrides.setdefault(section, {})[key] = value
     config.merge()
 

@@ -38,20 +38,15 @@ def sd(c, start=False, kill=False, status=False, timeout=60, wait=True):
     control(c, SCHEDULER, start=start, kill=kill, status=status, node=None, timeout=int(timeout), wait=wait)
 
 
-@k8sm_task(name="kill", help={"all": "kill all three: scheduler, controller-manager, then apiserver"})
+@k8sm_task(name="kill", help={"all": "kill all three, in reverse start order: scheduler, controller-manager, apiserver"})
 def kill_(c, all=False):
     """Kill the km daemons (the original's `k8sm.sh kill all`); --all is required, as a safety."""
-    from k8sm.daemons import control as ops
-    from k8sm.daemons import stopping
+    from k8sm.daemons import verbs
     from k8sm.errors import K8smError
 
     if not all:
         raise K8smError("k8sm.kill stops every km daemon", "say so with --all, or stop one with k8sm.api|cm|sd --kill")
-    lab, target = lab_of(c), where_of(c)
-    nodes = lab.select("framework")
-    for daemon in stopping("framework"):  # scheduler, controller-manager, apiserver
-        say(f"{daemon.title}: stopping")
-        ops.kill(target, lab, daemon, nodes, say)
+    verbs.stop_role(where_of(c), lab_of(c), "framework", say)  # in reverse plan order: scheduler first
 
 
 ns = Collection("k8sm", api, cm, sd, kill_)

@@ -170,20 +170,24 @@ def down(c, volumes=False, images=False, leave_swarm=False):
         _leave_swarm(placed(target, lab))  # multi-host (checked above): a Placement already
 
 
-@k8sm_task()
-def doctor(c):
+@k8sm_task(help={"json": "print the findings as one JSON object (for programs) instead of the table"})
+def doctor(c, json=False):
     """Check that the lab can come up on the target (local or -H), with a fix for each problem.
 
     Docker engine and version, privileged or capability mode, subnet, published ports, disk
     space, base image, images, and the Mesos and Kubernetes binaries. Exits 1 if the lab cannot
-    come up as configured.
+    come up as configured. --json prints {"lab", "target", "exit_code", "findings": [{"check",
+    "status" (ok, warn, fail), "detail", "fix"}]} instead of the table.
     """
-    from k8sm.doctor import diagnose, table
+    import json as jsonlib
 
-    findings = diagnose(where_of(c), lab_of(c))
-    say(table(findings))
-    if any(f.status == "fail" for f in findings):
-        raise Exit(code=1)
+    from k8sm.doctor import as_json, diagnose, exit_code, table
+
+    lab, target = lab_of(c), where_of(c)
+    findings = diagnose(target, lab)
+    say(jsonlib.dumps(as_json(lab, target.label, findings)) if json else table(findings))
+    if code := exit_code(findings):
+        raise Exit(code=code)
 
 
 DRILLS = ("etcd", "zookeeper", "repair", "mesos-master", "mesos-agent")

@@ -241,10 +241,10 @@ def test_logs_export_writes_a_bundle(lab, tmp_path):
 
 
 def test_doctor_passes_on_a_good_lab(lab):
-    run = succeeded(lab.invoke("doctor"))
-    checks = {line.split("  ")[0].strip(): line for line in run.stdout.splitlines() if not line.startswith(" ")}
-    assert " OK " in checks["docker engine"] and " OK " in checks["subnet"] and " OK " in checks["base image"]
-    assert " WARN " in checks["mesos binaries"] and "invoke build.mesos" in run.stdout
+    run = succeeded(lab.invoke("doctor", "--json"))
+    checks = {f["check"]: f for f in json.loads(run.stdout)["findings"]}
+    assert checks["docker engine"]["status"] == checks["subnet"]["status"] == checks["base image"]["status"] == "ok"
+    assert checks["mesos binaries"]["status"] == "warn" and "invoke build.mesos" in checks["mesos binaries"]["fix"]
 
 
 def test_doctor_finds_a_subnet_taken_by_another_network(lab, make_lab, engine):
@@ -252,12 +252,13 @@ def test_doctor_finds_a_subnet_taken_by_another_network(lab, make_lab, engine):
     net = engine.create_network(f"{other.name}-squatter", driver="bridge",
                                 ipam={"Driver": "default", "Config": [{"Subnet": other.subnet}]})
     try:
-        run = other.invoke("doctor")
+        run = other.invoke("doctor", "--json")
     finally:
         engine.remove_network(net["Id"])
-    assert run.code == 1
-    assert f"{other.subnet} overlaps Docker network {other.name}-squatter" in run.stdout
-    assert "fix: choose another network.subnet in hosts.yaml" in run.stdout
+    assert run.code == 1 == json.loads(run.stdout)["exit_code"]
+    subnet = next(f for f in json.loads(run.stdout)["findings"] if f["check"] == "subnet")
+    assert subnet["status"] == "fail" and f"{other.subnet} overlaps Docker network {other.name}-squatter" in subnet["detail"]
+    assert subnet["fix"].startswith("choose another network.subnet in hosts.yaml")
 
 
 def test_drills_pass(lab):

@@ -319,3 +319,49 @@ def test_a_one_host_table_has_no_host_column():
     rows = [node_row("etcd-0", "running", DaemonState("etcd-0", "etcd", True, 1, True))]
     assert status.table(rows).splitlines()[0].split()[:2] == ["NODE", "ROLE"]
     assert "host" not in status.as_json(LAB, "local", rows)["nodes"][0]
+
+
+def healthy(node: str, daemon: str) -> DaemonState:
+    return DaemonState(node, daemon, True, 1, True)
+
+
+def stopped(node: str, daemon: str) -> DaemonState:
+    return DaemonState(node, daemon, False)
+
+
+ONE_OF_EACH_LAYER = {"etcd/zookeeper": ("etcd-0", "etcd"), "mesos": ("kubernetes-minion-0", "mesos-slave"),
+                     "k8sm": ("kubernetes-mesos", "apiserver")}
+
+
+def all_healthy_rows() -> list[status.NodeStatus]:
+    return [node_row(node, "running", healthy(node, daemon)) for node, daemon in ONE_OF_EACH_LAYER.values()]
+
+
+def test_layer_health_names_every_layer_and_is_healthy_when_all_is():
+    assert status.layer_health(all_healthy_rows()) == {name: True for name, _, _ in status.LAYERS}
+    assert status.layer_health([]) == {name: True for name, _, _ in status.LAYERS}
+
+
+@pytest.mark.parametrize("layer", sorted(ONE_OF_EACH_LAYER))
+def test_a_stopped_daemon_makes_only_its_own_layer_unhealthy_and_adds_only_its_bit(layer):
+    node, daemon = ONE_OF_EACH_LAYER[layer]
+    rows = [r if r.node.name != node else node_row(node, "running", stopped(node, daemon)) for r in all_healthy_rows()]
+    assert status.layer_health(rows) == {name: name != layer for name, _, _ in status.LAYERS}
+    assert status.exit_code(rows) == dict((name, bit) for name, bit, _ in status.LAYERS)[layer]
+
+
+def test_exit_code_is_the_sum_of_the_unhealthy_layers_bits():
+    rows = [node_row("etcd-0", "exited", stopped("etcd-0", "etcd")),
+            node_row("kubernetes-mesos", "running", DaemonState("kubernetes-mesos", "scheduler", True, 2, False))]
+    assert status.layer_health(rows) == {"containers": False, "etcd/zookeeper": False, "mesos": True, "k8sm": False}
+    assert status.exit_code(rows) == 1 + 2 + 8
+    rows.append(node_row("kubernetes-minion-0", "running", DaemonState("kubernetes-minion-0", "docker", False,
+                                                                       probe_error="cut short")))
+    assert status.exit_code(rows) == 1 + 2 + 8 + status.UNKNOWN_BIT
+
+
+def test_unknown_and_not_installed_daemons_do_not_count_for_their_layer():
+    rows = [node_row("kubernetes-mesos", "running", DaemonState("kubernetes-mesos", "apiserver", False, installed=False),
+                     DaemonState("kubernetes-mesos", "scheduler", False, probe_error="no answer"))]
+    assert status.layer_health(rows)["k8sm"] is True
+    assert status.exit_code(rows) == status.UNKNOWN_BIT

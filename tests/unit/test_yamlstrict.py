@@ -1,4 +1,4 @@
-"""hosts.yaml as YAML: nesting, aliases and what no constructor can read give one bounded problem, quickly;
+"""k8sm.yamlstrict, hosts.yaml as YAML: nesting, aliases and what no constructor can read give one bounded problem, quickly;
 merge keys work; the report is bounded and printable."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""After a failed kubectl: a note when Debian's kubectl meets km's (much older) apiserver, else nothing."""
+"""k8sm.kubectl: which node runs kubectl, its arguments, and the note after a failed kubectl when Debian's kubectl
+meets km's (much older) apiserver."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import pytest
 
 from k8sm import kubectl, topology
+from k8sm.errors import K8smError
 from k8sm.target import ExecResult
 from tests.cli import ROOT
 
@@ -44,3 +46,24 @@ def test_debians_kubectl_against_a_km_apiserver_gets_the_note():
 ])
 def test_no_note_when_kubectl_is_kms_own_or_the_apiserver_does_not_say(which, version):
     assert kubectl.mismatch_note(Answers(which, version), LAB, NODE) is None
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return topology.load(ROOT / "hosts.yaml")
+
+
+def test_kubectl_runs_in_the_framework_unless_a_client_is_enabled(lab):
+    assert kubectl.kubectl_node(lab).name == "kubernetes-mesos"
+    with_client = topology.parse((ROOT / "hosts.yaml").read_text().replace(
+        "role: client, enabled: false", "role: client"))
+    assert kubectl.kubectl_node(with_client).name == "kubernetes-client"
+    with pytest.raises(K8smError, match="has no kubectl"):
+        kubectl.kubectl_node(lab, "etcd-0")
+
+
+def test_kubectl_arguments_are_passed_as_given(lab):
+    node = lab.node("kubernetes-mesos")
+    args = ["get", "pods", "-l", "app in (a, b)", "-o", "jsonpath={.items[*].metadata.name}"]
+    assert kubectl.exec_argv(node, args, tty=False) == ["docker", "exec", "-i", "kubernetes-mesos", "kubectl", *args]
+    assert kubectl.exec_argv(node, ["get", "pods"], tty=True)[:3] == ["docker", "exec", "-it"]

@@ -1,12 +1,11 @@
-"""k8sm.daemons.gates.wait_gates with stand-in checks, and k8sm.parallel.raise_first: no engine."""
+"""k8sm.daemons.gates: wait_gates and wait_for with stand-in checks, no engine."""
 
 from __future__ import annotations
 
 import pytest
 
-from k8sm import parallel
 from k8sm.daemons import ETCD, gates, health
-from k8sm.errors import DaemonError, K8smError
+from k8sm.errors import DaemonError
 
 
 @pytest.fixture(autouse=True)
@@ -43,17 +42,22 @@ def test_no_gates_asks_nothing(monkeypatch):
     gates.wait_gates(None, None, [], ETCD, lambda line: None, timeout=1)
 
 
-def test_raise_first_names_how_many_more_failed():
-    def fail(item):
-        raise K8smError(f"{item} broke", "fix it")
+def test_a_daemons_gates_are_the_plans_and_open_in_its_order(monkeypatch):
+    from k8sm import plan
+    from k8sm.daemons import SCHEDULER
 
-    outcomes = parallel.each(fail, ["a", "b", "c"])
-    with pytest.raises(K8smError) as caught:
-        parallel.raise_first(outcomes)
-    assert caught.value.message == "a broke (and 2 more: b, c)" and caught.value.hint == "fix it"
-    parallel.raise_first(parallel.each(str, [1, 2]))  # nothing failed: nothing raised
+    asked = []
 
+    def stand_in(real):
+        def check(target, lab, census, thorough):
+            asked.append(real.daemon)
+            return None if asked.count(real.daemon) >= 2 else "not yet"
+        return gates.Gate(real.what, real.daemon, check, real.opened_by)
 
-def test_raise_first_raises_a_foreign_error_as_it_is():
-    with pytest.raises(ZeroDivisionError):
-        parallel.raise_first(parallel.each(lambda x: 1 / x, [1, 0]))
+    monkeypatch.setitem(gates.GATES, "scheduler", tuple(stand_in(g) for g in gates.GATES["scheduler"]))
+    said = []
+    gates.wait_for(None, None, SCHEDULER, said.append, timeout=10)
+    assert [w.daemon for w in plan.step("scheduler").waits] == ["mesos-master", "apiserver"]
+    assert asked == ["mesos-master", "mesos-master", "apiserver", "apiserver"]
+    assert said == ["km scheduler: waiting for a leading Mesos master (not yet)",
+                    "km scheduler: waiting for an apiserver that answers /healthz (not yet)"]

@@ -1,4 +1,4 @@
-"""Daemon command lines and config files generated from the topology."""
+"""k8sm.daemons.etcd: command lines, overrides and probe, from the default and a non-default topology."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import textwrap
 import pytest
 
 from k8sm import topology
-from k8sm.daemons import etcd, zookeeper
-from k8sm.daemons.base import argv_file
+from k8sm.daemons import etcd
 from k8sm.errors import K8smError
 from tests.cli import ROOT
 
@@ -97,65 +96,3 @@ def test_etcd_overrides_are_validated(overrides):
 def test_etcd_probe_parsing(output, healthy, detail):
     health = etcd.parse_probe(output)
     assert (health.healthy, health.detail) == (healthy, detail)
-
-
-def test_zookeeper_config_and_ids(lab):
-    cfg = zookeeper.zoo_cfg(lab)
-    assert "server.1=172.30.1.4:2888:3888\nserver.2=172.30.1.5:2888:3888\nserver.3=172.30.1.6:2888:3888\n" in cfg
-    assert "clientPort=2181\n" in cfg and "dataDir=/var/lib/k8sm/zookeeper\n" in cfg
-    assert "4lw.commands.whitelist=srvr" in cfg
-    files = zookeeper.ZOOKEEPER.node_files(lab, lab.node("mesos-master-2"))
-    assert files["/var/lib/k8sm/zookeeper/myid"].content == "3\n"
-    assert files["/etc/k8sm/zookeeper/zoo.cfg"].content == cfg
-    assert files["/etc/k8sm/daemons/zookeeper.argv"].content.splitlines()[-1] == "/etc/k8sm/zookeeper/zoo.cfg"
-
-
-def test_zookeeper_other_topology(other_lab):
-    cfg = zookeeper.zoo_cfg(other_lab)
-    assert "server.1=10.77.0.25:12888:13888\n" in cfg and "clientPort=12181\n" in cfg
-    assert zookeeper.zk_url(other_lab) == "zk://10.77.0.25:12181/mesos"
-
-
-def test_zk_url_lists_every_master(lab):
-    assert zookeeper.zk_url(lab) == "zk://172.30.1.4:2181,172.30.1.5:2181,172.30.1.6:2181/mesos"
-
-
-@pytest.mark.parametrize(("output", "healthy", "detail"), [
-    ("Zookeeper version: 3.8.0\nMode: leader\nNode count: 5\n", True, "leader"),
-    ("Zookeeper version: 3.8.0\nMode: follower\n", True, "follower"),
-    ("Mode: standalone\n", True, "standalone"),
-    ("This ZooKeeper instance is not currently serving requests\n", False, "not serving (no quorum)"),
-    ("bash: connect: Connection refused\n", False, "not answering"),
-])
-def test_zookeeper_probe_parsing(output, healthy, detail):
-    health = zookeeper.parse_srvr(output)
-    assert (health.healthy, health.detail) == (healthy, detail)
-
-
-def test_argv_file_is_one_argument_per_line_and_refuses_newlines():
-    assert argv_file(["etcd", "--name", "a b"]).content == "etcd\n--name\na b\n"
-    with pytest.raises(ValueError):
-        argv_file(["etcd", "--name", "a\nb"])
-    with pytest.raises(ValueError):
-        argv_file(["etcd", ""])
-
-
-def test_probe_files_are_written_beside_the_argv(lab):
-    files = etcd.ETCD.node_files(lab, lab.node("etcd-0"))
-    probe = files["/etc/k8sm/daemons/etcd.probe"].content.splitlines()
-    assert probe[0] == "curl" and probe[-1] == "http://127.0.0.1:2379/v2/stats/self"
-
-
-def test_parse_check_output():
-    from k8sm.daemons.control import parse_check
-
-    reports = parse_check("@@daemon zookeeper running 42\n@@probe\nZookeeper version: 3.8\nMode: leader\n\n"
-                          "@@daemon mesos-master stopped\n@@daemon other running 7\n@@probe\n\n"
-                          "@@daemon bare running 9\n@@daemon km absent km\n")
-    assert (reports["zookeeper"].running, reports["zookeeper"].pid) == (True, 42)
-    assert zookeeper.parse_srvr(reports["zookeeper"].probe_output).detail == "leader"
-    assert not reports["mesos-master"].running and reports["mesos-master"].pid is None
-    assert reports["other"].probe_output == ""
-    assert reports["bare"].probe_output is None
-    assert not reports["km"].installed and not reports["km"].running and reports["mesos-master"].installed
-    assert parse_check("garbage\n") == {}

@@ -1,4 +1,4 @@
-"""Container settings and node files derived from the topology."""
+"""k8sm.labspec: container settings and node files derived from the topology."""
 
 from __future__ import annotations
 
@@ -85,13 +85,13 @@ def test_node_files_carry_identity_peers_and_daemon_config(lab):
     files = node_files(lab, lab.node("mesos-master-0"))
     per_daemon = {f"/etc/k8sm/daemons/{d}.{kind}" for d in ("zookeeper", "mesos-master")
                   for kind in ("argv", "probe", "requires")}
-    assert set(files) == {"/etc/k8sm/node.env", "/etc/k8sm/peers", "/etc/k8sm/zookeeper/zoo.cfg",
+    assert set(files) == {"/etc/k8sm/node.env", "/etc/k8sm/peers", "/etc/k8sm/plan", "/etc/k8sm/zookeeper/zoo.cfg",
                           "/var/lib/k8sm/zookeeper/myid", *per_daemon}
     assert files["/etc/k8sm/daemons/mesos-master.requires"].content == "mesos-master\n"
     assert files["/etc/k8sm/peers"].content == peers_file(lab)
     assert peers_file(lab).splitlines()[6] == "kubernetes-mesos 172.30.1.7 framework"
     minion = node_files(lab, lab.node("kubernetes-minion-0"))
-    assert set(minion) == {"/etc/k8sm/node.env", "/etc/k8sm/peers"} | {
+    assert set(minion) == {"/etc/k8sm/node.env", "/etc/k8sm/peers", "/etc/k8sm/plan"} | {
         f"/etc/k8sm/daemons/{d}.{kind}" for d in ("docker", "mesos-slave") for kind in ("argv", "probe", "requires")}
     assert minion["/etc/k8sm/daemons/mesos-slave.requires"].content == "mesos-agent|mesos-slave\n"
 
