@@ -6,8 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from k8sm.daemons.base import (DATA_ROOT, LOG_DIR, Daemon, Health, NetProbe, http_net_probe, http_probe, parse_http,
-                              parse_http_all)
+from k8sm.daemons.base import DATA_ROOT, LOG_DIR, Daemon, Health, NetProbe, http_net_probe, http_probe, parse_http, parse_http_all
 from k8sm.daemons.zookeeper import zk_url
 from k8sm.errors import K8smError, shown
 from k8sm.node import exec_on

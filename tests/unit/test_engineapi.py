@@ -90,7 +90,8 @@ def test_an_engine_elsewhere_is_asked_through_the_sdk(monkeypatch):
 def test_one_get_that_closes_and_a_chunked_answer_in_pieces(engine):
     body = json.dumps(LISTING).encode()
     chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 7]), body[i:i + 7]) for i in range(0, len(body), 7))
-    engine["raw"] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
+    engine["raw"] = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     + chunks + b"0\r\n\r\n")
     assert engineapi.containers(engineapi.unix_socket(engine["path"], 5), {"label": "x"}, 5) == LISTING
     request = engine["requests"][0]
     assert request.startswith("GET /containers/json?") and request.endswith("\r\n\r\n")

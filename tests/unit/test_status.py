@@ -310,7 +310,7 @@ def test_ssh_connection_failures_are_host_unreachable():
 
     from k8sm.target import ssh_error
 
-    for exc in (ConnectionRefusedError(111, "refused"), socket.gaierror(-2, "unknown"), socket.timeout("timed out"),
+    for exc in (ConnectionRefusedError(111, "refused"), socket.gaierror(-2, "unknown"), TimeoutError("timed out"),
                 paramiko.AuthenticationException("no"), OSError(113, "No route to host")):
         assert isinstance(ssh_error(exc, "root@h", 5), HostUnreachable), exc
 
