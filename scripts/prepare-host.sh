@@ -4,7 +4,7 @@
 #     what the tests use (openssh-server, nginx, gcc); no service is started for them
 #   - starts the Docker engine if it is not running (systemd, or dockerd in the
 #     background where there is no systemd; its pid goes to $K8SM_DOCKERD_PIDFILE)
-#   - installs this checkout's Python package with its test extra (pytest, mypy and stubs)
+#   - installs this checkout's Python package with its test extra (pytest, ruff, mypy and stubs)
 # Safe to run again: it skips what is already done.
 set -euo pipefail
 
@@ -52,10 +52,10 @@ done
 docker info >/dev/null 2>&1 || { echo "prepare-host: the Docker engine did not come up; see /var/log/k8sm-dockerd.log" >&2; exit 1; }
 
 # Asked from / so that a k8sm/ in the current directory does not answer for the installed one.
-# The test extra's tools count too: pytest, and mypy with the stubs it checks k8sm against.
+# The test extra's tools count too: pytest, ruff, and mypy with the stubs it checks k8sm against.
 installed_from=$(cd / && python3 -c '
 import os, importlib.metadata as meta
-import k8sm, invoke, docker, pytest, mypy
+import k8sm, invoke, docker, pytest, mypy, ruff
 for stubs in ("types-PyYAML", "types-paramiko"):
     meta.version(stubs)
 print(os.path.dirname(os.path.dirname(k8sm.__file__)))' 2>/dev/null || true)
