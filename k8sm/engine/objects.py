@@ -13,7 +13,7 @@ all of its requests. They give what the SDK's methods give, errors included.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from k8sm.engine import socketapi
@@ -47,6 +47,27 @@ def read(way: tuple[socketapi.Connect, str], path: str, query: Mapping[str, Any]
         raise engine_error(exc, where) from None
 
 
+def _listed(target: Target, path: str, query: Mapping[str, Any], sdk: Callable[[Any], Any]) -> Any:
+    """A list's answer: GET path?query through the local socket, or sdk(the SDK's client)."""
+    way = local_socket(target)
+    if way is not None:
+        return read(way, path, query)
+    with translated():
+        return sdk(target.docker)
+
+
+def _looked_up(target: Target, path: str, sdk: Callable[[Any], Any]) -> dict[str, Any] | None:
+    """One object's data (GET path through the local socket, or sdk(the SDK's client)); None if there is none."""
+    way = local_socket(target)
+    if way is not None:
+        return read(way, path, missing=True)
+    try:
+        with translated():
+            return dict(sdk(target.docker))
+    except NotFound:
+        return None
+
+
 def _filters(filters: Mapping[str, Any] | None) -> dict[str, Any]:
     """filters as the API takes them (the SDK's convert_filters): every value a list of strings."""
     def values(v: Any) -> list[str]:
@@ -69,11 +90,8 @@ def info(target: Target) -> dict[str, Any]:
 
 def containers(target: Target, filters: Mapping[str, Any] | None = None, *, all: bool = True) -> list[dict[str, Any]]:
     """The containers matching filters (running ones only unless all)."""
-    way = local_socket(target)
-    if way is not None:
-        return list(read(way, "/containers/json", {"all": "1" if all else "0", **_filters(filters)}))
-    with translated():
-        return list(target.docker.containers(all=all, **_given(filters=filters)))
+    return list(_listed(target, "/containers/json", {"all": "1" if all else "0", **_filters(filters)},
+                        lambda api: api.containers(all=all, **_given(filters=filters))))
 
 
 def inspect_container(target: Target, container: str) -> dict[str, Any]:
@@ -154,20 +172,13 @@ def run_once(target: Target, image: str, argv: Sequence[str], labels: Mapping[st
 
 
 def volumes(target: Target, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-    way = local_socket(target)
-    if way is not None:
-        return list((read(way, "/volumes", _filters(filters)) or {}).get("Volumes") or [])
-    with translated():
-        return list((target.docker.volumes(**_given(filters=filters)) or {}).get("Volumes") or [])
+    found = _listed(target, "/volumes", _filters(filters), lambda api: api.volumes(**_given(filters=filters)))
+    return list((found or {}).get("Volumes") or [])
 
 
 def inspect_volume(target: Target, name: str) -> dict[str, Any] | None:
     """The volume's data, or None if there is none of that name."""
-    try:
-        with translated():
-            return dict(target.docker.inspect_volume(name))
-    except NotFound:
-        return None
+    return _looked_up(target, f"/volumes/{name}", lambda api: api.inspect_volume(name))
 
 
 def create_volume(target: Target, name: str, labels: Mapping[str, str]) -> None:
@@ -186,23 +197,13 @@ def remove_volume(target: Target, name: str) -> None:
 def networks(target: Target, *, names: Sequence[str] = (), filters: Mapping[str, Any] | None = None
              ) -> list[dict[str, Any]]:
     """The networks (of those names, or matching filters, or all)."""
-    way = local_socket(target)
-    if way is not None:
-        return list(read(way, "/networks", _filters({**({"name": list(names)} if names else {}), **(filters or {})})))
-    with translated():
-        return list(target.docker.networks(**_given(names=names, filters=filters)))
+    query = _filters({**({"name": list(names)} if names else {}), **(filters or {})})
+    return list(_listed(target, "/networks", query, lambda api: api.networks(**_given(names=names, filters=filters))))
 
 
 def inspect_network(target: Target, name: str) -> dict[str, Any] | None:
     """The network's data, or None if there is none of that name."""
-    way = local_socket(target)
-    if way is not None:
-        return read(way, f"/networks/{name}", missing=True)
-    try:
-        with translated():
-            return dict(target.docker.inspect_network(name))
-    except NotFound:
-        return None
+    return _looked_up(target, f"/networks/{name}", lambda api: api.inspect_network(name))
 
 
 def create_bridge(target: Target, name: str, subnet: str, labels: Mapping[str, str]) -> None:
@@ -218,23 +219,12 @@ def create_bridge(target: Target, name: str, subnet: str, labels: Mapping[str, s
 
 
 def images(target: Target, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
-    way = local_socket(target)
-    if way is not None:
-        return list(read(way, "/images/json", _filters(filters)))
-    with translated():
-        return list(target.docker.images(filters=dict(filters)))
+    return list(_listed(target, "/images/json", _filters(filters), lambda api: api.images(filters=dict(filters))))
 
 
 def inspect_image(target: Target, ref: str) -> dict[str, Any] | None:
     """The engine's inspect data for ref, or None if it is not there."""
-    way = local_socket(target)
-    if way is not None:
-        return read(way, f"/images/{ref}/json", missing=True)
-    try:
-        with translated():
-            return dict(target.docker.inspect_image(ref))
-    except NotFound:
-        return None
+    return _looked_up(target, f"/images/{ref}/json", lambda api: api.inspect_image(ref))
 
 
 def image_history(target: Target, image_id: str) -> list[dict[str, Any]]:
