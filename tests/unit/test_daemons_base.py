@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from k8sm import topology
 from k8sm.daemons import etcd
 from k8sm.daemons.base import argv_file, http_probe, parse_http, parse_http_all
-from tests.cli import ROOT
-
-
-@pytest.fixture(scope="module")
-def lab():
-    return topology.load(ROOT / "hosts.yaml")
 
 
 def test_argv_file_is_one_argument_per_line_and_refuses_newlines():

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from k8sm import topology
 from k8sm.daemons import dind
-from tests.cli import ROOT
-
-
-@pytest.fixture(scope="module")
-def lab():
-    return topology.load(ROOT / "hosts.yaml")
 
 
 def test_dind_argv_and_probe(lab):

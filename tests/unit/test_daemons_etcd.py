@@ -2,36 +2,10 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
-from k8sm import topology
 from k8sm.daemons import etcd
 from k8sm.errors import K8smError
-from tests.cli import ROOT
-
-
-@pytest.fixture(scope="module")
-def lab():
-    return topology.load(ROOT / "hosts.yaml")
-
-
-@pytest.fixture(scope="module")
-def other_lab():
-    return topology.parse(textwrap.dedent("""
-        network: {subnet: 10.77.0.0/24, first_ip: 10.77.0.20}
-        ports: {etcd_client: 12379, etcd_client_legacy: 14001, etcd_peer: 12380, zookeeper_client: 12181,
-                zookeeper_peer: 12888, zookeeper_election: 13888}
-        etcd: {cluster_token: other-token}
-        nodes:
-          - {name: e0, role: etcd}
-          - {name: e1, role: etcd}
-          - {name: e2, role: etcd}
-          - {name: e3, role: etcd}
-          - {name: e4, role: etcd}
-          - {name: zk, role: mesos-master}
-    """))
 
 
 def test_etcd_argv_default(lab):

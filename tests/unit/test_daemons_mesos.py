@@ -3,41 +3,12 @@
 from __future__ import annotations
 
 import json
-import textwrap
 
 import pytest
 
-from k8sm import topology
 from k8sm.daemons import mesos
 from k8sm.daemons.base import Health
 from k8sm.errors import K8smError
-from tests.cli import ROOT
-
-
-@pytest.fixture(scope="module")
-def lab():
-    return topology.load(ROOT / "hosts.yaml")
-
-
-@pytest.fixture(scope="module")
-def other():
-    return topology.parse(textwrap.dedent("""
-        network: {subnet: 10.9.0.0/24, first_ip: 10.9.0.10}
-        ports: {zookeeper_client: 12181, mesos_master: 15050, mesos_agent: 15051, apiserver: 18080,
-                etcd_client_legacy: 14001, controller_manager: 20252, scheduler: 20251}
-        mesos: {cluster: other}
-        kubernetes: {service_cluster_ip_range: 10.99.0.0/16, cluster_dns: 10.99.0.53, cluster_domain: lab.test,
-                     mesos_user: nobody, log_level: 4}
-        nodes:
-          - {name: e0, role: etcd}
-          - {name: m0, role: mesos-master}
-          - {name: m1, role: mesos-master}
-          - {name: m2, role: mesos-master}
-          - {name: m3, role: mesos-master}
-          - {name: m4, role: mesos-master}
-          - {name: fw, role: framework}
-          - {name: w0, role: minion}
-    """))
 
 
 def test_master_argv_default(lab):

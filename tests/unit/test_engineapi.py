@@ -19,14 +19,11 @@ from k8sm.target import Target
 LISTING = [{"Id": "abc", "State": "running", "Labels": {"io.k8sm.lab": "t", "io.k8sm.node": "etcd-0"}}]
 
 
-@pytest.fixture
-def engine(tmp_path: Path):
-    """A fake engine: answers each request with (status, body) from `answer`, and records the paths asked."""
-    path = str(tmp_path / "docker.sock")
+def serving(path: str, answer) -> socket.socket:
+    """A unix socket at path whose every connection gets answer(request text) and is closed; close it to stop."""
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
-    server.listen(4)
-    state = {"asked": [], "requests": [], "answer": (200, json.dumps(LISTING))}
+    server.listen(8)
 
     def serve() -> None:
         while True:
@@ -35,18 +32,27 @@ def engine(tmp_path: Path):
             except OSError:
                 return
             with conn:
-                request = conn.recv(65536).decode()
-                state["asked"].append(request.split()[1])
-                state["requests"].append(request)
-                if "raw" in state:  # the whole answer as given, then the connection closes
-                    conn.sendall(state["raw"])
-                    continue
-                code, body = state["answer"]
-                conn.sendall(f"HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                             f"Connection: close\r\n\r\n{body}".encode())
+                conn.sendall(answer(conn.recv(65536).decode("utf-8", "replace")))
 
     threading.Thread(target=serve, daemon=True).start()
-    state["path"] = path
+    return server
+
+
+@pytest.fixture
+def engine(tmp_path: Path):
+    """A fake engine: answers each request with (status, body) from `answer`, and records the paths asked."""
+    state = {"asked": [], "requests": [], "answer": (200, json.dumps(LISTING)), "path": str(tmp_path / "docker.sock")}
+
+    def answer(request: str) -> bytes:
+        state["asked"].append(request.split()[1])
+        state["requests"].append(request)
+        if "raw" in state:  # the whole answer as given, then the connection closes
+            return state["raw"]
+        code, body = state["answer"]
+        return (f"HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                f"Connection: close\r\n\r\n{body}").encode()
+
+    server = serving(state["path"], answer)
     yield state
     server.close()
 
@@ -132,23 +138,13 @@ def test_a_silent_engine_is_a_timeout(tmp_path):
 @pytest.fixture
 def scripted(tmp_path: Path):
     """A fake engine answering each connection with the next raw answer of state["answers"]; records requests."""
-    path = str(tmp_path / "docker.sock")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    server.listen(8)
-    state: dict = {"answers": [], "requests": [], "path": path}
+    state: dict = {"answers": [], "requests": [], "path": str(tmp_path / "docker.sock")}
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            with conn:
-                state["requests"].append(conn.recv(65536).decode("utf-8", "replace"))
-                conn.sendall(state["answers"].pop(0) if state["answers"] else b"")
+    def answer(request: str) -> bytes:
+        state["requests"].append(request)
+        return state["answers"].pop(0) if state["answers"] else b""
 
-    threading.Thread(target=serve, daemon=True).start()
+    server = serving(state["path"], answer)
     yield state
     server.close()
 

@@ -48,11 +48,6 @@ def test_no_note_when_kubectl_is_kms_own_or_the_apiserver_does_not_say(which, ve
     assert kubectl.mismatch_note(Answers(which, version), LAB, NODE) is None
 
 
-@pytest.fixture(scope="module")
-def lab():
-    return topology.load(ROOT / "hosts.yaml")
-
-
 def test_kubectl_runs_in_the_framework_unless_a_client_is_enabled(lab):
     assert kubectl.kubectl_node(lab).name == "kubernetes-mesos"
     with_client = topology.parse((ROOT / "hosts.yaml").read_text().replace(

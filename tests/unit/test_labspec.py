@@ -6,16 +6,9 @@ import shlex
 import subprocess
 import textwrap
 
-import pytest
-
 from k8sm import labels, topology
 from k8sm.lab import container_spec, node_env, node_files, peers_file
 from tests.cli import ROOT
-
-
-@pytest.fixture(scope="module")
-def lab():
-    return topology.load(ROOT / "hosts.yaml")
 
 
 def test_etcd_node_container(lab):

@@ -8,12 +8,6 @@ import pytest
 
 from k8sm import topology, webui
 from k8sm.errors import K8smError
-from tests.cli import ROOT
-
-
-@pytest.fixture(scope="module")
-def lab():
-    return topology.load(ROOT / "hosts.yaml")
 
 
 def test_ui_urls(lab):

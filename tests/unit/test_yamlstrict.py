@@ -112,8 +112,6 @@ def test_colons_in_a_plain_number_are_text_not_base_60():
     assert lab.all_nodes[-1].publish == (topology.PortMap(80, 50),)
 
 
-
-
 def test_shown_bounds_any_value_without_expanding_it():
     nested: list = [1] * 9
     for _ in range(30):
