@@ -13,22 +13,7 @@ import yaml
 from k8sm import topology
 from k8sm.errors import K8smError, TopologyError
 from tests.cli import ROOT
-
-MINIMAL = """
-nodes:
-  - {name: etcd-0, role: etcd}
-  - {name: master-0, role: mesos-master}
-"""
-
-
-def parse(text: str) -> topology.Lab:
-    return topology.parse(textwrap.dedent(text), "test.yaml")
-
-
-def problems(text: str) -> list[str]:
-    with pytest.raises(TopologyError) as info:
-        parse(text)
-    return info.value.problems
+from tests.hoststext import MINIMAL, parse, problems
 
 
 def test_default_reproduces_the_seed_topology():

@@ -3,7 +3,6 @@ merge keys work; the report is bounded and printable."""
 
 from __future__ import annotations
 
-import textwrap
 import time
 
 import pytest
@@ -11,22 +10,7 @@ import pytest
 from k8sm import topology
 from k8sm.errors import MAX_PROBLEMS, TopologyError, clip, shown
 from k8sm.yamlstrict import MAX_DEPTH, MAX_VALUES
-
-MINIMAL = """
-nodes:
-  - {name: etcd-0, role: etcd}
-  - {name: master-0, role: mesos-master}
-"""
-
-
-def parse(text: str) -> topology.Lab:
-    return topology.parse(textwrap.dedent(text), "test.yaml")
-
-
-def problems(text: str) -> list[str]:
-    with pytest.raises(TopologyError) as info:
-        parse(text)
-    return info.value.problems
+from tests.hoststext import MINIMAL, parse, problems
 
 
 @pytest.mark.parametrize("text", [
